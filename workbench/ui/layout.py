@@ -1,0 +1,86 @@
+"""Template, theme, device badge and status line shared by every dashboard."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import panel as pn
+import param
+
+from .. import runtime
+
+ACCENT = "#1f5f8b"
+
+
+def device_badge(device: Any = None) -> pn.pane.HTML:
+    """A small badge naming the compute device of the server process."""
+    try:
+        label = runtime.describe(device)
+    except ValueError as exc:
+        label = f"device error: {exc}"
+    return pn.pane.HTML(
+        f'<span class="wb-device" style="padding:2px 8px;border-radius:8px;'
+        f'background:rgba(255,255,255,0.2);font-size:0.9em">device: {label}</span>',
+        margin=(12, 10), sizing_mode="fixed", width=280, name="device")
+
+
+class Status(pn.viewable.Viewer):
+    """Progress bar plus a message line; errors show here and the app stays usable."""
+
+    value = param.Integer(default=-1, bounds=(-1, 100), doc="progress in %, -1 when idle")
+    message = param.String(default="", doc="last message shown")
+
+    def __init__(self, **params: Any):
+        super().__init__(**params)
+        self._bar = pn.indicators.Progress(value=-1, active=False, sizing_mode="stretch_width",
+                                           height=10, bar_color="primary", margin=(5, 10))
+        self._alert = pn.pane.Alert("", alert_type="light", visible=False,
+                                    sizing_mode="stretch_width", margin=(5, 10))
+
+    def busy(self, flag: bool) -> None:
+        self._bar.active = flag and self.value < 0
+        if not flag and self.value < 0:
+            self._bar.value = -1
+
+    def progress(self, fraction: float | None, text: str = "") -> None:
+        if fraction is None:
+            self.value = -1
+            self._bar.value = -1
+        else:
+            self.value = int(round(100 * min(max(fraction, 0.0), 1.0)))
+            self._bar.value = self.value
+            self._bar.active = False
+        if text:
+            self.info(text)
+
+    def info(self, text: str) -> None:
+        self.message = text
+        self._alert.object, self._alert.alert_type, self._alert.visible = text, "light", bool(text)
+
+    def error(self, exc: BaseException | str) -> None:
+        text = exc if isinstance(exc, str) else f"{type(exc).__name__}: {exc}"
+        self.message = text
+        self._alert.object, self._alert.alert_type, self._alert.visible = text, "danger", True
+
+    def clear(self) -> None:
+        self.info("")
+
+    def __panel__(self) -> pn.viewable.Viewable:
+        return pn.Column(self._bar, self._alert, sizing_mode="stretch_width")
+
+
+def app_template(title: str, main: Any, sidebar: Any = None, description: str = "") -> pn.template.BaseTemplate:
+    """The one template every app uses: header with device badge, light/dark toggle."""
+    tmpl = pn.template.FastListTemplate(
+        title=title,
+        accent=ACCENT,
+        header=[device_badge()],
+        sidebar=[sidebar] if sidebar is not None else [],
+        main=[main],
+        theme_toggle=True,
+        main_layout=None,
+        sidebar_width=340,
+    )
+    if description:
+        tmpl.meta_description = description
+    return tmpl

@@ -1,0 +1,119 @@
+"""Long work off the event loop, latest request wins.
+
+:class:`LatestRunner` is the pattern every widget uses for heavy work: a
+request is run in a worker thread (torch releases the GIL), the page stays
+responsive, and a newer request supersedes a stale one: requests that
+arrive while one is running replace each other, so only the latest is
+computed next, and the running job is told to stop through the ``cancel``
+event it receives (jobs that check it finish early and keep what they have).
+
+In a served app the work is scheduled on the session's event loop with
+``pn.state.execute``; outside a server (a notebook cell, a test) it runs
+synchronously, with the same callbacks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import panel as pn
+
+EXECUTOR = ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2), thread_name_prefix="workbench")
+
+
+def in_server() -> bool:
+    """True inside a ``panel serve`` session (an event loop to schedule on)."""
+    doc = pn.state.curdoc
+    return doc is not None and getattr(doc, "session_context", None) is not None
+
+
+class LatestRunner:
+    """Run ``job(cancel)`` off the loop; deliver results; newest request wins.
+
+    ``on_result(value)`` receives each finished job's result, ``on_error(exc)``
+    its exception; ``on_busy(flag)`` toggles a busy indicator. A job that is
+    superseded before it started is never run.
+    """
+
+    def __init__(self, on_result: Callable[[Any], None],
+                 on_error: Callable[[BaseException], None] | None = None,
+                 on_busy: Callable[[bool], None] | None = None):
+        self.on_result = on_result
+        self.on_error = on_error or (lambda exc: None)
+        self.on_busy = on_busy or (lambda flag: None)
+        self._pending: Callable[[threading.Event], Any] | None = None
+        self._cancel = threading.Event()
+        self._busy = False
+        self.completed = 0
+        self.superseded = 0
+
+    @property
+    def busy(self) -> bool:
+        return self._busy
+
+    def cancel(self) -> None:
+        """Ask the running job to stop and drop any pending one."""
+        if self._pending is not None:
+            self.superseded += 1
+        self._pending = None
+        self._cancel.set()
+
+    def submit(self, job: Callable[[threading.Event], Any]) -> None:
+        """Request ``job``; it supersedes any pending or running request."""
+        if self._pending is not None:
+            self.superseded += 1
+        self._pending = job
+        self._cancel.set()
+        if self._busy:
+            return
+        if in_server():
+            self._busy = True
+            pn.state.execute(self._drain)
+        else:
+            self._run_sync()
+
+    def _deliver(self, ok: bool, value: Any) -> None:
+        try:
+            (self.on_result if ok else self.on_error)(value)
+        except Exception as exc:  # a broken view must not kill the session
+            if ok:
+                self.on_error(exc)
+
+    def _run_sync(self) -> None:
+        self._busy = True
+        self.on_busy(True)
+        try:
+            while self._pending is not None:
+                job, self._pending = self._pending, None
+                self._cancel = threading.Event()
+                try:
+                    value, ok = job(self._cancel), True
+                except Exception as exc:
+                    value, ok = exc, False
+                self.completed += 1
+                self._deliver(ok, value)
+        finally:
+            self._busy = False
+            self.on_busy(False)
+
+    async def _drain(self) -> None:
+        loop = asyncio.get_running_loop()
+        self.on_busy(True)
+        try:
+            while self._pending is not None:
+                job, self._pending = self._pending, None
+                self._cancel = cancel = threading.Event()
+                try:
+                    value, ok = await loop.run_in_executor(EXECUTOR, job, cancel), True
+                except Exception as exc:
+                    value, ok = exc, False
+                self.completed += 1
+                self._deliver(ok, value)
+        finally:
+            self._busy = False
+            self.on_busy(False)
