@@ -10,7 +10,7 @@ import panel as pn
 from workbench.serve import catalog
 from workbench.ui import app_template
 
-pn.extension(design="material")
+pn.extension()
 
 
 def card(entry):

@@ -55,6 +55,7 @@ def render(obj: Any, *, width: str = "single", height_in: float | None = None,
            fontsize: float = 8.0, serif: bool = False) -> plt.Figure:
     """A matplotlib Figure of a HoloViews object in the publication style."""
     import holoviews as hv
+    import holoviews.plotting.mpl  # noqa: F401  registers the matplotlib backend, keeps the current one
 
     w = WIDTHS_IN[validate.choice("width", width, WIDTHS_IN)]
     h = height_in if height_in is not None else w / 1.5

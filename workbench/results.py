@@ -74,7 +74,9 @@ def _attr(value: Any) -> Any:
     """Coerce one attribute to a type netCDF stores and returns unchanged."""
     if isinstance(value, bool | np.bool_):
         return int(value)
-    if isinstance(value, str | int | float | np.integer | np.floating):
+    if isinstance(value, str):
+        return str(value)  # plain str: subclasses such as TorchVersion do not store
+    if isinstance(value, int | float | np.integer | np.floating):
         return value
     if value is None:
         return ""
@@ -96,7 +98,7 @@ def provenance(params: Mapping[str, Any] | None = None, *, kind: str = "",
         "kind": kind,
         "parameters": dumps(params or {}),
         "workbench": __version__,
-        "torch": torch.__version__,
+        "torch": str(torch.__version__),
         "device": str(device) if device is not None else "cpu",
         "seed": -1 if seed is None else int(seed),
         "elapsed_s": float(elapsed) if elapsed is not None else float("nan"),

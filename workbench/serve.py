@@ -55,8 +55,7 @@ def command(port: int = 5006, address: str = "localhost", show: bool = False,
     files = [str(folder / "index.py")] + [str(e.path) for e in catalog(folder)]
     origins = [f"localhost:{port}", f"127.0.0.1:{port}"] + list(allow_websocket_origin or [])
     cmd = [sys.executable, "-m", "panel", "serve", *files, "--index", "index",
-           "--port", str(port), "--address", address, "--num-procs", "1",
-           "--global-loading-spinner"]
+           "--port", str(port), "--address", address, "--num-procs", "1"]
     for origin in origins:
         cmd += ["--allow-websocket-origin", origin]
     if show:

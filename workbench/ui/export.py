@@ -29,11 +29,11 @@ class ExportButtons(pn.viewable.Viewer):
         super().__init__(**params)
         self._figure, self._data, self._stem = figure, data, filename
         self._fig_btn = pn.widgets.FileDownload(callback=self._figure_file, filename=f"{filename}.pdf",
-                                                label="Download figure", button_type="primary",
-                                                sizing_mode="stretch_width", name="download-figure")
+                                                label="Download figure", color="primary",
+                                                sizing_mode="stretch_width", css_classes=["wb-download-figure"])
         self._data_btn = pn.widgets.FileDownload(callback=self._data_file, filename=f"{filename}.nc",
-                                                 label="Download data (netCDF)", button_type="default",
-                                                 sizing_mode="stretch_width", name="download-data")
+                                                 label="Download data (netCDF)",
+                                                 sizing_mode="stretch_width", css_classes=["wb-download-data"])
 
     @param.depends("fmt", watch=True)
     def _rename(self) -> None:

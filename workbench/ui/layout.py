@@ -69,16 +69,31 @@ class Status(pn.viewable.Viewer):
         return pn.Column(self._bar, self._alert, sizing_mode="stretch_width")
 
 
+_THEME_JS = """
+const url = new URL(window.location.href);
+url.searchParams.set('theme', url.searchParams.get('theme') === 'dark' ? 'default' : 'dark');
+window.location.href = url.toString();
+"""
+
+
+def theme_toggle() -> pn.widgets.Button:
+    """A header button switching light/dark (``?theme=dark``), keeping the other query parameters."""
+    button = pn.widgets.Button(name="light / dark", width=110, margin=(12, 10),
+                               css_classes=["wb-theme-toggle"])
+    button.js_on_click(code=_THEME_JS)
+    return button
+
+
 def app_template(title: str, main: Any, sidebar: Any = None, description: str = "") -> pn.template.BaseTemplate:
     """The one template every app uses: header with device badge, light/dark toggle."""
-    tmpl = pn.template.FastListTemplate(
+    # Bootstrap design: every resource is bundled with Panel, so a served workbench never reaches
+    # out to a font CDN (offline labs, clean consoles).
+    tmpl = pn.template.BootstrapTemplate(
         title=title,
-        accent=ACCENT,
-        header=[device_badge()],
+        header_background=ACCENT,
+        header=[pn.Row(device_badge(), theme_toggle())],
         sidebar=[sidebar] if sidebar is not None else [],
         main=[main],
-        theme_toggle=True,
-        main_layout=None,
         sidebar_width=340,
     )
     if description:

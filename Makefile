@@ -1,0 +1,67 @@
+# Two commands do all set-up on a fresh machine:
+#   make serve   -> .venv, install, serve every dashboard with an index on http://localhost:5006/
+#   make test    -> .venv, install test needs (headless Chromium included), run every test
+# Also: make lab (JupyterLab on notebooks/), make bench (benchmarks/), make info.
+#
+# torch: a machine that already offers a CPU build (a wheel on disk or a pip cap) keeps it:
+# TORCH_SPEC defaults to torch==2.13.0, the CPU build this project is tested with there.
+# On a machine with CUDA, `make serve GPU=1` (or `make test GPU=1`) installs PyPI's default
+# CUDA-enabled torch instead; TORCH_SPEC=... picks any other build.
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PORT ?= 5006
+GPU ?= 0
+ifeq ($(GPU),1)
+TORCH_SPEC ?= torch>=2.4
+else
+TORCH_SPEC ?= torch==2.13.0
+endif
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: serve lab test bench info install install-test chromium clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+
+# torch first, so that resolving the rest never replaces it with a multi-GB build
+$(VENV)/.stamp-install: pyproject.toml | $(PY)
+	$(PY) -c "import torch" 2>/dev/null || $(PY) -m pip install -q "$(TORCH_SPEC)"
+	$(PY) -m pip install -q -e .
+	touch $@
+
+$(VENV)/.stamp-test: $(VENV)/.stamp-install pyproject.toml
+	$(PY) -m pip install -q -e ".[test]"
+	touch $@
+
+install: $(VENV)/.stamp-install
+install-test: $(VENV)/.stamp-test chromium
+
+chromium:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
+	  { echo "installing Debian's chromium for the browser tests"; \
+	    $(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+serve: install
+	$(VENV)/bin/workbench serve --port $(PORT)
+
+lab: install
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks --ServerApp.ip=localhost
+
+test: install-test
+	WORKBENCH_QUICK=1 MPLBACKEND=Agg $(PY) -m pytest --nbval-lax --nbval-current-env -p no:cacheprovider \
+	  --timeout=900 tests notebooks
+
+bench: install
+	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b --quick || exit 1; done
+
+info: install
+	$(VENV)/bin/workbench info
+
+clean:
+	rm -rf $(VENV) .pytest_cache build *.egg-info

@@ -1,0 +1,118 @@
+"""Test harness: GPU marker, and a served workbench driven by a system Chromium.
+
+* ``@pytest.mark.gpu`` tests are skipped cleanly when CUDA is absent.
+* ``panel_server`` serves the index and every app once per session on a free
+  localhost port (the same command line as ``make serve``).
+* pytest-playwright's ``page`` runs Debian's Chromium headless by executable
+  path (``WORKBENCH_CHROMIUM`` overrides it); ``console_errors`` collects the
+  page's JavaScript console errors and uncaught exceptions.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+CHROMIUM = os.environ.get("WORKBENCH_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--disable-default-apps", "--mute-audio"]
+
+
+def pytest_collection_modifyitems(config, items):
+    no_cuda = pytest.mark.skip(reason="needs CUDA; none on this machine")
+    no_browser = pytest.mark.skip(reason="no Chromium found (install Debian's chromium or set WORKBENCH_CHROMIUM)")
+    for item in items:
+        if "gpu" in item.keywords and not torch.cuda.is_available():
+            item.add_marker(no_cuda)
+        if "browser" in item.keywords and not CHROMIUM:
+            if os.environ.get("CI"):
+                raise pytest.UsageError("CI needs Chromium for the browser tests; `make test` installs it")
+            item.add_marker(no_browser)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "headless": True, "args": CHROMIUM_ARGS}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_http(url: str, timeout: float, proc: subprocess.Popen | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"server exited with status {proc.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=5) as resp:
+                if resp.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.5)
+    raise TimeoutError(f"{url} did not answer within {timeout} s")
+
+
+@pytest.fixture(scope="session")
+def panel_server(tmp_path_factory):
+    """Base URL of one ``panel serve`` of every app (index at ``/``)."""
+    from workbench.serve import command
+
+    port = free_port()
+    log = tmp_path_factory.mktemp("server") / "panel.log"
+    env = {**os.environ, "WORKBENCH_DEVICE": os.environ.get("WORKBENCH_DEVICE", "cpu"),
+           "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    with open(log, "w") as fh:
+        proc = subprocess.Popen(command(port=port, address="127.0.0.1"), stdout=fh, stderr=subprocess.STDOUT,
+                                cwd=ROOT, env=env)
+    base = f"http://localhost:{port}"
+    try:
+        wait_http(f"{base}/index", timeout=180, proc=proc)
+    except Exception:
+        proc.kill()
+        raise RuntimeError(f"panel serve did not start:\n{log.read_text()[-4000:]}") from None
+    yield base
+    proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+@pytest.fixture
+def console_errors(page):
+    """JavaScript console errors and uncaught page errors seen by ``page``."""
+    errors: list[str] = []
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.on("pageerror", lambda exc: errors.append(f"pageerror: {exc}"))
+    return errors
+
+
+def wait_rendered(page, timeout: float = 60_000) -> None:
+    """Wait until Bokeh has rendered the served document and the page is idle."""
+    page.wait_for_function("() => window.Bokeh !== undefined && Bokeh.documents.length > 0", timeout=timeout)
+    page.wait_for_load_state("networkidle", timeout=timeout)
+
+
+@pytest.fixture
+def open_app(page, panel_server, console_errors):
+    """``open_app("slug", "?a=1")`` navigates and waits for the render; returns the page."""
+    def _open(slug: str, query: str = ""):
+        page.goto(f"{panel_server}/{slug}{query}", timeout=120_000)
+        wait_rendered(page)
+        return page
+    return _open

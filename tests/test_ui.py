@@ -1,0 +1,76 @@
+import asyncio
+import threading
+
+import holoviews as hv
+import numpy as np
+import pytest
+
+from workbench import results
+from workbench.ui import ExportButtons, LatestRunner, Status, app_template
+
+
+def test_runner_sync_delivers_results_and_errors():
+    got, errs = [], []
+    runner = LatestRunner(got.append, errs.append)
+    runner.submit(lambda cancel: 41 + 1)
+    runner.submit(lambda cancel: 1 / 0)
+    assert got == [42]
+    assert isinstance(errs[0], ZeroDivisionError)
+
+
+def test_newer_request_supersedes_stale_one():
+    """Requests arriving while a job runs replace each other; only the latest runs next."""
+    got, ran, first_cancelled = [], [], []
+    runner = LatestRunner(got.append)
+
+    def first(cancel: threading.Event):
+        runner.submit(lambda c: ran.append("stale") or "stale")
+        runner.submit(lambda c: ran.append("latest") or "latest")
+        first_cancelled.append(cancel.is_set())
+        return "first"
+
+    runner._busy = True  # as in a served session: submit() only queues while a job runs
+    runner._pending = first
+    asyncio.run(runner._drain())
+    assert got == ["first", "latest"]
+    assert ran == ["latest"]
+    assert first_cancelled == [True]  # the running job was told to stop
+    assert runner.superseded == 1 and not runner.busy
+
+
+def test_submit_while_busy_only_queues():
+    runner = LatestRunner(lambda v: None)
+    runner._busy = True
+    runner.submit(lambda c: 1)
+    runner.submit(lambda c: 2)
+    assert runner.superseded == 1
+    assert runner._pending(threading.Event()) == 2
+
+
+def test_status_shows_errors():
+    status = Status()
+    status.error(ValueError("t must be in (0, inf], got -1"))
+    assert "t must be in" in status.message
+    status.progress(0.5, "half")
+    assert status.value == 50 and status.message == "half"
+
+
+def test_export_buttons_produce_files():
+    x = np.linspace(0, 1, 20)
+    ds = results.dataset({"y": (("x",), x)}, coords={"x": x})
+    buttons = ExportButtons(lambda: hv.Curve((x, x), "x", "y"), lambda: ds, filename="line")
+    assert buttons._figure_file().getvalue().startswith(b"%PDF")
+    buttons.fmt = "svg"
+    assert buttons._fig_btn.filename == "line.svg"
+    assert b"<svg" in buttons._figure_file().getvalue()[:500]
+    assert buttons._data_file().getvalue()[:4] == b"\x89HDF"
+    empty = ExportButtons(lambda: None, lambda: None)
+    with pytest.raises(ValueError, match="nothing to export yet"):
+        empty._figure_file()
+
+
+def test_template_builds():
+    import panel as pn
+
+    tmpl = app_template("T", pn.pane.Markdown("x"), pn.pane.Markdown("side"))
+    assert tmpl.title == "T"

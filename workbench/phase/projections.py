@@ -1,0 +1,34 @@
+"""The two projections every phase-retrieval algorithm is built from.
+
+* Magnitude projection (the measured data), in Fourier space::
+
+      P_M(Z)(k) = M(k) Z(k) / |Z(k)|   where k is measured,   Z(k) elsewhere.
+
+* Support projection (real, non-negative, zero outside the support S)::
+
+      P_S(u)(x) = u(x)  if x in S (and u(x) >= 0 when ``positivity``),   0 otherwise.
+
+Both act on a batch (leading dims are runs) and broadcast ``M``, the
+measured-pixel mask and ``S`` over it. The reflections are ``R = 2P - I``.
+"""
+
+from __future__ import annotations
+
+import torch
+
+
+def magnitude_projection(z: torch.Tensor, magnitude: torch.Tensor, measured: torch.Tensor) -> torch.Tensor:
+    """``P_M``: give ``z`` the measured magnitudes, keep its phases (unmeasured pixels unchanged)."""
+    tiny = torch.finfo(magnitude.dtype).tiny
+    ratio = torch.where(measured, magnitude / z.abs().clamp_min(tiny), 1.0)
+    return z * ratio
+
+
+def support_constraint(u: torch.Tensor, support: torch.Tensor, positivity: bool = True) -> torch.Tensor:
+    """The boolean set where ``u`` satisfies the object constraint (in S, and >= 0)."""
+    return support & (u >= 0) if positivity else support.expand_as(u)
+
+
+def support_projection(u: torch.Tensor, support: torch.Tensor, positivity: bool = True) -> torch.Tensor:
+    """``P_S``: zero outside the support (and at negative values when ``positivity``)."""
+    return torch.where(support_constraint(u, support, positivity), u, 0.0)
