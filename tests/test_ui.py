@@ -74,3 +74,28 @@ def test_template_builds():
 
     tmpl = app_template("T", pn.pane.Markdown("x"), pn.pane.Markdown("side"))
     assert tmpl.title == "T"
+
+
+class _View(__import__("param").Parameterized):
+    t = __import__("param").Number(default=0.5, bounds=(0, 10))
+    kind = __import__("param").Selector(default="a", objects=["a", "b"])
+
+
+def test_share_state_round_trips_and_validates():
+    from workbench.ui import ShareState
+
+    view = _View()
+    share = ShareState(view, ["t", "kind"])
+    data = share._dump().getvalue()
+    view.t, view.kind = 3.0, "b"
+    share.load_bytes(data)
+    assert (view.t, view.kind) == (0.5, "a")
+    with pytest.raises(ValueError, match="unknown keys"):
+        share.load_bytes(b'{"x": 1}')
+    with pytest.raises(ValueError, match="not valid JSON"):
+        share.load_bytes(b"{nope")
+    with pytest.raises(ValueError, match="at most 64 KiB"):
+        share.load_bytes(b" " * (65 * 1024))
+    with pytest.raises(ValueError, match="parameters file:.*t"):
+        share.load_bytes(b'{"t": 99, "kind": "b"}')
+    assert (view.t, view.kind) == (0.5, "a")  # a bad file changes nothing

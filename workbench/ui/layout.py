@@ -78,7 +78,7 @@ window.location.href = url.toString();
 
 def theme_toggle() -> pn.widgets.Button:
     """A header button switching light/dark (``?theme=dark``), keeping the other query parameters."""
-    button = pn.widgets.Button(name="light / dark", width=110, margin=(12, 10),
+    button = pn.widgets.Button(label="light / dark", width=110, margin=(12, 10),
                                css_classes=["wb-theme-toggle"])
     button.js_on_click(code=_THEME_JS)
     return button
