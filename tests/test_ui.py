@@ -31,7 +31,10 @@ def test_newer_request_supersedes_stale_one():
 
     runner._busy = True  # as in a served session: submit() only queues while a job runs
     runner._pending = first
-    asyncio.run(runner._drain())
+    # in its own thread: the browser tests may leave an event loop running in this one
+    worker = threading.Thread(target=lambda: asyncio.run(runner._drain()))
+    worker.start()
+    worker.join(30)
     assert got == ["first", "latest"]
     assert ran == ["latest"]
     assert first_cancelled == [True]  # the running job was told to stop
