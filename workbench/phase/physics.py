@@ -195,20 +195,25 @@ def simulate(obj: np.ndarray, size: int, flux: float = 1e9, *, noise: bool = Tru
                        truth=truth, flux=flux, noise=noise)
 
 
-def support_from_autocorrelation(intensity: np.ndarray, missing: np.ndarray, threshold: float = 0.04) -> np.ndarray:
+def support_from_autocorrelation(intensity: np.ndarray, missing: np.ndarray, threshold: float = 0.01) -> np.ndarray:
     """A loose support from the measured pattern alone.
 
     The autocorrelation ``|F^-1 I|`` of a real object is supported on the
     object's support minus itself, twice its extent; thresholding it at
     ``threshold * max`` and shrinking by 2 about the centre gives a support
-    that contains a centred object.
+    that contains a centred object (dilated by 2 pixels). It is clipped to the central ``N/2``
+    box (oversampling 2), since a missing centre broadens the autocorrelation.
     """
     validate.number("threshold", threshold, lo=0, hi=1, lo_open=True, hi_open=True)
     n = intensity.shape[0]
     auto = np.fft.fftshift(np.abs(np.fft.ifft2(np.where(missing, 0.0, intensity))))
     above = auto > threshold * auto.max()
     idx = np.clip(n // 2 + 2 * (np.arange(n) - n // 2), 0, n - 1)
-    return above[np.ix_(idx, idx)]
+    support = dilate(above[np.ix_(idx, idx)], 2)
+    # a missing centre spreads the autocorrelation; never exceed the central half-size box
+    box = np.zeros((n, n), bool)
+    box[n // 4: n // 4 + n // 2, n // 4: n // 4 + n // 2] = True
+    return support & box
 
 
 def _read_arrays(path: Path) -> dict[str, np.ndarray]:
@@ -236,7 +241,7 @@ def _read_arrays(path: Path) -> dict[str, np.ndarray]:
 
 
 def load(path: str | os.PathLike, *, intensity_key: str | None = None, mask_key: str = "mask",
-         support_key: str = "support", centred: bool = True, threshold: float = 0.04) -> Measurement:
+         support_key: str = "support", centred: bool = True, threshold: float = 0.01) -> Measurement:
     """Read a measured pattern (and mask, support) from ``.npy``, ``.npz`` or HDF5.
 
     Without a stored support one is estimated with

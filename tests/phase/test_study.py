@@ -1,0 +1,72 @@
+"""The histogram study, its chunking invariance, netCDF output and the CLI."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from workbench import results
+from workbench.cli import main
+from workbench.phase import study
+
+from .helpers import noiseless
+
+
+@pytest.fixture(scope="module")
+def data():
+    return noiseless(margin=1)
+
+
+def test_compare_does_not_depend_on_chunking_and_keeps_runs_when_cancelled(data, tmp_path):
+    kw = dict(runs=4, iterations=30, seed=3, dtype="float64", record_every=10)
+    whole = study.compare(data, ["hio", "gps"], **kw)
+    chunked = study.compare(data, ["hio", "gps"], chunk=3, **kw)
+    np.testing.assert_allclose(whole["error"].values, chunked["error"].values, rtol=1e-9)
+    assert whole["error"].dims == ("algorithm", "run")
+    assert whole["history"].sizes["iteration"] == 4 and whole["frc"].sizes["frequency"] == 16
+    table = study.summary(whole)
+    assert set(table) == {"hio", "gps"}
+    err = whole["error"].sel(algorithm="gps").values
+    assert table["gps"]["mean"] == pytest.approx(err.mean()) and table["gps"]["max"] == pytest.approx(err.max())
+    # round trip through netCDF keeps every run's error and the provenance
+    back = results.load(results.save(whole, tmp_path / "s.nc"))
+    np.testing.assert_array_equal(back["error"].values, whole["error"].values)
+    assert results.parameters(back)["runs"] == 4
+    # a cancel after the first chunk keeps the finished runs
+    import threading
+
+    stop = threading.Event()
+    partial = study.compare(data, ["hio"], chunk=2, cancel=stop,
+                            callback=lambda name, ds, frac: stop.set(), **kw)
+    assert partial.sizes["run"] == 2
+    np.testing.assert_allclose(partial["error"].values[0], whole["error"].sel(algorithm="hio").values[:2],
+                               rtol=1e-9)
+
+
+def test_cli_compare_json(capsys, tmp_path):
+    out = tmp_path / "r.nc"
+    code = main(["phase", "compare", "--phantom", "nanorice", "--flux", "1e8", "--runs", "3",
+                 "--algorithms", "oss,gps,er", "--size", "32", "--iterations", "20", "--json",
+                 "--out", str(out), "--device", "cpu"])
+    assert code == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert {"oss", "gps", "er"} <= set(summary)
+    for row in (summary[k] for k in ("oss", "gps", "er")):
+        assert row["min"] <= row["mean"] <= row["max"] and 0 <= row["good_fraction"] <= 1
+    ds = results.load(out)
+    assert ds["reconstruction"].sizes["run"] == 3 and "history" in ds
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--flux", "0"], "flux"),
+    (["--size", "33"], "size must be even"),
+    (["--oversampling", "1.5"], "oversampling"),
+    (["--algorithms", "oss,magic"], "algorithms must be one of"),
+    (["--runs", "0"], "runs"),
+])
+def test_cli_bad_input_exits_2_with_the_parameter_named(capsys, argv, message):
+    code = main(["phase", "compare", "--size", "32", "--runs", "2", "--iterations", "5", *argv])
+    assert code == 2
+    assert message in capsys.readouterr().err

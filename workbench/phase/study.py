@@ -1,0 +1,197 @@
+"""Many random starts of several algorithms on one measurement, as an xarray Dataset.
+
+:func:`reconstruct` runs one algorithm's schedule on a batch of runs (seeds
+``seed + run``) and measures each run: final (best) ``R_F``, the ``R_F``
+history, the best reconstruction, and, when the truth is known, the
+real-space error after alignment (translation + twin) and the FRC.
+:func:`compare` does it for several algorithms in chunks of runs (results do
+not depend on the chunking, since every run has its own seed) and
+:func:`summary` reduces it to the per-algorithm statistics of the paper's
+table (mean, std, min, max of ``R_F``, good fraction, expected cost).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import torch
+import xarray as xr
+
+from .. import results, validate
+from . import algorithms, metrics
+from .physics import FourierMagnitude, Measurement
+from .reconstruction import Reconstruction
+
+MAX_RUNS = 100_000
+
+
+def crop_box(support: np.ndarray, margin: int = 2) -> tuple[slice, slice]:
+    """The bounding box of the support plus ``margin`` pixels (reconstructions are stored cropped)."""
+    rows, cols = np.nonzero(support)
+    n = support.shape[0]
+    return (slice(max(rows.min() - margin, 0), min(rows.max() + margin + 1, n)),
+            slice(max(cols.min() - margin, 0), min(cols.max() + margin + 1, n)))
+
+
+def reconstruct(physics: FourierMagnitude, algorithm: str, runs: Sequence[int], *, iterations: int = 2000,
+                seed: int = 0, record_every: int = 10, error_every: int = 1,
+                cancel: threading.Event | None = None, **params: Any) -> xr.Dataset:
+    """Run ``algorithm`` from the random starts ``seed + r`` for ``r`` in ``runs``.
+
+    Returns a Dataset over ``run`` (and ``iteration``, ``y``, ``x``, ``frequency``).
+    """
+    op = algorithms.schedule(algorithm, iterations, **params)
+    runs = [int(r) for r in runs]
+    validate.non_empty("runs", runs)
+    rec = Reconstruction(physics, seeds=[seed + r for r in runs], record_every=record_every,
+                         error_every=error_every, cancel=cancel)
+    with results.timer() as clock:
+        op * rec
+        rec.check()
+    if rec.stopped():
+        raise InterruptedError("reconstruction cancelled")
+    best = rec.best_estimate()
+    err = rec.errors()
+    if not np.isfinite(err).all():
+        raise FloatingPointError(f"{algorithm}: R_F is not finite (the iteration diverged)")
+    its, hist = rec.history()
+    rows, cols = crop_box(physics.measurement.support)
+    data: dict[str, tuple] = {
+        "error": (("run",), err, {"long_name": "Fourier error R_F", "units": "1"}),
+        "history": (("run", "iteration"), hist, {"long_name": "Fourier error R_F", "units": "1"}),
+        "reconstruction": (("run", "y", "x"), best[:, rows, cols],
+                           {"long_name": "reconstruction", "units": "sqrt(photons)"}),
+        "seconds": (("run",), np.full(len(runs), clock["elapsed"] / len(runs)),
+                    {"long_name": "time per run (chunk average)", "units": "s"}),
+    }
+    coords: dict[str, Any] = {
+        "run": ("run", np.array(runs), {"long_name": "run"}),
+        "iteration": ("iteration", its, {"long_name": "iteration"}),
+        "y": ("y", np.arange(rows.start, rows.stop), {"long_name": "y", "units": "pixel"}),
+        "x": ("x", np.arange(cols.start, cols.stop), {"long_name": "x", "units": "pixel"}),
+    }
+    truth = physics.truth
+    if truth is not None:
+        aligned, shift, is_twin = metrics.align(best, truth)
+        t = truth.to(aligned.dtype)
+        rs = torch.linalg.vector_norm(aligned - t, dim=(-2, -1)) / torch.linalg.vector_norm(t)
+        freq, ring = metrics.frc(aligned, truth)
+        data["real_error"] = (("run",), rs, {"long_name": "real-space error (aligned)", "units": "1"})
+        data["shift"] = (("run", "axis"), shift, {"long_name": "alignment shift", "units": "pixel"})
+        data["twin"] = (("run",), is_twin.to(torch.int8), {"long_name": "twin image used"})
+        data["frc"] = (("run", "frequency"), ring, {"long_name": "FRC", "units": "1"})
+        data["reconstruction"] = (("run", "y", "x"), aligned[:, rows, cols],
+                                  {"long_name": "reconstruction (aligned)", "units": "sqrt(photons)"})
+        coords["frequency"] = ("frequency", freq, {"long_name": "spatial frequency", "units": "1/pixel"})
+        coords["axis"] = ("axis", np.array(["y", "x"]))
+    ds = results.dataset(data, coords, params={"algorithm": algorithm, "iterations": iterations, **params},
+                         kind="phase.reconstruct", seed=seed, device=physics.device, elapsed=clock["elapsed"],
+                         schedule=repr(op))
+    return ds
+
+
+def measurement_dataset(m: Measurement) -> xr.Dataset:
+    """The data of a study (centred pattern, mask, support, truth) for saving beside the results."""
+    n = m.size
+    k = np.arange(n) - n // 2
+    data = {
+        "intensity": (("ky", "kx"), m.centred("intensity"), {"long_name": "intensity", "units": "photons"}),
+        "missing": (("ky", "kx"), m.centred("missing").astype(np.int8), {"long_name": "missing pixel"}),
+        "support": (("yy", "xx"), m.support.astype(np.int8), {"long_name": "support"}),
+    }
+    if m.truth is not None:
+        data["truth"] = (("yy", "xx"), m.truth, {"long_name": "true object", "units": "sqrt(photons)"})
+    coords = {"ky": ("ky", k, {"units": "pixel"}), "kx": ("kx", k, {"units": "pixel"}),
+              "yy": ("yy", np.arange(n), {"units": "pixel"}), "xx": ("xx", np.arange(n), {"units": "pixel"})}
+    return xr.Dataset({k: xr.Variable(*v) for k, v in data.items()},
+                      coords={k: xr.Variable(*v) for k, v in coords.items()})
+
+
+def chunks(runs: int, chunk: int) -> list[range]:
+    """``range(runs)`` cut into consecutive pieces of at most ``chunk``."""
+    return [range(a, min(a + chunk, runs)) for a in range(0, runs, chunk)]
+
+
+def compare(measurement: Measurement, algorithms_: Sequence[str] = ("oss", "gps"), *, runs: int = 100,
+            iterations: int = 2000, seed: int = 0, device: Any = None, dtype: Any = None, chunk: int | None = None,
+            threshold: float | None = None, params: dict[str, dict[str, Any]] | None = None,
+            record_every: int = 10, callback: Callable[[str, xr.Dataset, float], None] | None = None,
+            cancel: threading.Event | None = None) -> xr.Dataset:
+    """Histogram study: every algorithm from the same ``runs`` random starts.
+
+    ``callback(algorithm, chunk_dataset, fraction_done)`` is called after each
+    chunk. With ``cancel`` set, finished chunks are kept and returned.
+    """
+    validate.non_empty("algorithms", algorithms_)
+    for name in algorithms_:
+        validate.choice("algorithm", name, algorithms.ALGORITHMS)
+    runs = validate.integer("runs", runs, lo=1, hi=MAX_RUNS)
+    iterations = validate.integer("iterations", iterations, lo=1, hi=10_000_000)
+    chunk = validate.integer("chunk", chunk or runs, lo=1, hi=MAX_RUNS)
+    record_every = validate.integer("record_every", record_every, lo=1, hi=max(1, iterations))
+    params = params or {}
+    physics = FourierMagnitude(measurement, device=device, dtype=dtype)
+    threshold = metrics.default_threshold(physics) if threshold is None else validate.positive("threshold", threshold)
+    pieces: dict[str, list[xr.Dataset]] = {a: [] for a in algorithms_}
+    total = len(algorithms_) * runs
+    done = 0
+    with results.timer() as clock:
+        for piece in chunks(runs, chunk):
+            for name in algorithms_:
+                if cancel is not None and cancel.is_set():
+                    break
+                try:
+                    ds = reconstruct(physics, name, piece, iterations=iterations, seed=seed,
+                                     record_every=record_every, cancel=cancel, **params.get(name, {}))
+                except InterruptedError:
+                    break
+                pieces[name].append(ds)
+                done += len(piece)
+                if callback is not None:
+                    callback(name, ds, done / total)
+    return assemble(pieces, measurement, physics, threshold=threshold, seed=seed, elapsed=clock["elapsed"],
+                    params={"algorithms": list(algorithms_), "runs": runs, "iterations": iterations,
+                            "seed": seed, "chunk": chunk, "threshold": threshold, "flux": measurement.flux,
+                            "size": measurement.size, "record_every": record_every, "algorithm_params": params})
+
+
+def assemble(pieces: dict[str, list[xr.Dataset]], measurement: Measurement, physics: FourierMagnitude, *,
+             threshold: float, seed: int, elapsed: float, params: dict[str, Any]) -> xr.Dataset:
+    """Merge chunk results into one Dataset over (algorithm, run), plus the measurement."""
+    per_alg = []
+    names = []
+    for name, parts in pieces.items():
+        if parts:
+            per_alg.append(xr.concat(parts, dim="run", data_vars="minimal", coords="minimal",
+                                     compat="override", join="outer"))
+            names.append(name)
+    if not per_alg:
+        raise InterruptedError("no run finished")
+    ds = xr.concat(per_alg, dim=xr.Variable("algorithm", names), data_vars="all", coords="minimal",
+                   compat="override", join="outer")
+    ds = xr.merge([ds, measurement_dataset(measurement)], combine_attrs="override")
+    ds["threshold"] = xr.DataArray(threshold, attrs={"long_name": "good-minimum threshold on R_F", "units": "1"})
+    return results.stamp(ds, params, kind="phase.compare", seed=seed, device=physics.device, elapsed=elapsed)
+
+
+def summary(ds: xr.Dataset) -> dict[str, dict[str, float]]:
+    """Per algorithm: mean, std, min, max of final ``R_F``, good fraction, expected cost, runs."""
+    threshold = float(ds["threshold"])
+    out: dict[str, dict[str, float]] = {}
+    for name in ds["algorithm"].values:
+        err = ds["error"].sel(algorithm=name).values
+        err = err[np.isfinite(err)]
+        p = metrics.good_fraction(err, threshold)
+        seconds = float(ds["seconds"].sel(algorithm=name).mean())
+        row = {"mean": float(err.mean()), "std": float(err.std()), "min": float(err.min()),
+               "max": float(err.max()), "good_fraction": p, "runs": int(err.size),
+               "seconds_per_run": seconds}
+        cost = metrics.expected_cost(p, seconds)
+        row["expected_seconds_to_good"] = cost["seconds"]
+        if "real_error" in ds:
+            row["real_error_mean"] = float(np.nanmean(ds["real_error"].sel(algorithm=name).values))
+        out[str(name)] = row
+    return out
