@@ -190,3 +190,11 @@ def test_map_beyond_memory_refused_before_allocating():
     q = torch.zeros(1, 300_000, 1)
     with pytest.raises(MemoryError, match="reduce n"):
         attend(q, q, q, "full")
+
+
+@pytest.mark.parametrize("n, w", [(5, 1), (65, 2), (130, 64), (300, 100), (64, 64)])
+def test_banded_sliding_across_chunks(n, w):
+    # the chunked banded computation must match the dense band definition at every chunk edge
+    q, k, v = qkv(n=n, d=5, heads=2, seed=n)
+    r = attend(q, k, v, "sliding", window=w)
+    np.testing.assert_allclose(r.apply(v).numpy(), r.output.numpy(), atol=1e-12, rtol=0)

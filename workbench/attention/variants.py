@@ -7,7 +7,8 @@ an n x n matrix A (rows sum to 1 for the softmax, window and SEMA maps):
 
 * ``full``     A = softmax(Q K^T / sqrt(d)).
 * ``sliding``  softmax restricted to the band j - i in [-floor((w-1)/2), floor(w/2)]
-               (w keys; fewer at the edges), exactly zero outside.
+               (w keys; fewer at the edges), exactly zero outside; computed per query
+               chunk against its key span (Longformer-style banded attention).
 * ``block``    softmax inside non-overlapping windows of w tokens (the last one
                shorter when w does not divide n): block diagonal.
 * ``fwin``     Re(F_n (W_block V) F_d), FNet-style Fourier mixing after block
@@ -118,14 +119,24 @@ def full_output(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tens
 
 
 def sliding_output(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, window: int) -> torch.Tensor:
-    """Banded attention in O(n w d): keys/values unfolded into (n, w) windows."""
-    n, left, right = q.shape[-2], (window - 1) // 2, window // 2
-    kw = F.pad(k, (0, 0, left, right)).unfold(-2, window, 1)   # (..., n, d, w)
-    vw = F.pad(v, (0, 0, left, right)).unfold(-2, window, 1)
-    scores = torch.einsum("...nd,...ndw->...nw", q, kw) * _scale(q.shape[-1])
-    pos = torch.arange(n, device=q.device)[:, None] - left + torch.arange(window, device=q.device)[None, :]
-    scores = scores.masked_fill(~((pos >= 0) & (pos < n)), float("-inf"))
-    return torch.einsum("...nw,...ndw->...nd", torch.softmax(scores, dim=-1), vw)
+    """Banded attention in O(n (b + w) d): queries in chunks of b, each against its key span of b + w - 1."""
+    n, d = q.shape[-2], q.shape[-1]
+    left, right = (window - 1) // 2, window // 2
+    b = min(max(window, 64), n)                  # chunk: large enough for efficient matmuls
+    nb = -(-n // b)
+    pad = nb * b - n
+    span = b + window - 1
+    qb = F.pad(q, (0, 0, 0, pad)).reshape(*q.shape[:-2], nb, b, d)
+    kb = F.pad(k, (0, 0, left, pad + right)).unfold(-2, span, b)              # (..., nb, d, span)
+    vb = F.pad(v, (0, 0, left, pad + right)).unfold(-2, span, b)              # (..., nb, d_v, span)
+    scores = (qb @ kb) * _scale(d)                                             # (..., nb, b, span)
+    r = torch.arange(b, device=q.device)[:, None]
+    t = torch.arange(span, device=q.device)[None, :]
+    j = torch.arange(nb, device=q.device)[:, None, None] * b - left + t        # key index of (chunk, ., t)
+    keep = (t - r >= 0) & (t - r < window) & (j >= 0) & (j < n)                # (nb, b, span)
+    weights = torch.softmax(scores.masked_fill(~keep, float("-inf")), dim=-1)
+    out = weights.nan_to_num(0.0) @ vb.transpose(-1, -2)                       # padded query rows may be empty
+    return out.reshape(*v.shape[:-2], nb * b, v.shape[-1])[..., :n, :]
 
 
 def block_output(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, window: int) -> torch.Tensor:

@@ -1,0 +1,152 @@
+"""Attention benchmarks: model maps on CPU, variant speed against n, FLOPs and throughput.
+
+    .venv/bin/python benchmarks/bench_attention.py [--quick] [--threads 2] [--device cpu|cuda]
+
+1. all 6 layers x 12 heads of all-MiniLM-L6-v2 for 128 tokens (goal < 0.1 s on CPU);
+   baseline in the same process: transformers' own eager forward with output_attentions.
+2. forward time of each variant against n (outputs only, no maps), ratio to full attention
+   (PyTorch's fused scaled_dot_product_attention) in the same process, FLOPs and GFLOP/s.
+   FLOPs (multiply-adds x 2): full 4 H n^2 d; window 4 H n w d; linear 4 H n d^2;
+   FWin adds the 2-D FFT, about 5 H n d log2(n d).
+3. with CUDA only: the same on the GPU up to n = 16k, the windowed variants also through
+   FlexAttention block masks (torch.nn.attention.flex_attention), with TFLOP/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import time
+
+import torch
+
+from workbench import runtime
+from workbench.attention import attend, load_model, model_attention
+from workbench.attention.fwin import fourier_mix
+
+VARIANTS = ("full", "sliding", "block", "fwin", "sema", "linear")
+
+
+def timeit(fn, reps: int, device: torch.device) -> float:
+    """Best of ``reps`` calls after one warm-up (CUDA synchronised): on a shared machine the
+    minimum is the least disturbed estimate of the cost."""
+    fn()
+    times = []
+    for _ in range(reps):
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        t0 = time.perf_counter()
+        fn()
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        times.append(time.perf_counter() - t0)
+    return min(times)
+
+
+def flops(variant: str, heads: int, n: int, d: int, w: int) -> float:
+    if variant == "full":
+        return 4.0 * heads * n * n * d
+    if variant == "linear":
+        return 4.0 * heads * n * d * d
+    base = 4.0 * heads * n * w * d
+    if variant == "fwin":
+        base += 5.0 * heads * n * d * math.log2(n * d)
+    return base
+
+
+def bench_model(reps: int) -> None:
+    print("\n== 1. all-MiniLM-L6-v2: 6 layers x 12 heads of maps, 128 tokens, CPU ==")
+    text = "a " * 126  # 126 WordPieces + [CLS] + [SEP] = 128 positions
+    tokenizer, model = load_model("cpu")
+    enc = tokenizer([text], return_tensors="pt")
+    assert enc["input_ids"].shape[1] == 128
+
+    def ours():
+        return model_attention(text, device="cpu")
+
+    def reference():
+        with torch.inference_mode():
+            return model(**enc, output_attentions=True).attentions
+
+    t_ours = timeit(ours, reps, torch.device("cpu"))
+    t_ref = timeit(reference, reps, torch.device("cpu"))
+    print(f"model_attention (forward + maps + DataArray): {t_ours * 1e3:8.1f} ms  "
+          f"[goal < 100 ms: {'met' if t_ours < 0.1 else 'NOT met'}]")
+    print(f"transformers eager output_attentions:          {t_ref * 1e3:8.1f} ms")
+    print(f"ratio ours / transformers eager: {t_ours / t_ref:.2f}")
+
+
+def bench_variants(ns: list[int], device: torch.device, heads: int, d: int, w: int, reps: int) -> None:
+    print(f"\n== 2. variants against n on {runtime.describe(device)}: H={heads}, d={d}, w={w}, "
+          f"outputs only ==")
+    print(f"{'n':>7} {'variant':>8} {'ms':>10} {'speed-up vs full':>17} {'GFLOP/s':>9}")
+    for n in ns:
+        g = runtime.generator(0, device)
+        q, k, v = (torch.randn(heads, n, d, generator=g, device=device) for _ in range(3))
+        t_full = None
+        for variant in VARIANTS:
+            t = timeit(lambda: attend(q, k, v, variant, window=w, return_map=False), reps, device)
+            t_full = t if variant == "full" else t_full
+            gf = flops(variant, heads, n, d, w) / t / 1e9
+            print(f"{n:>7} {variant:>8} {t * 1e3:>10.3f} {t_full / t:>17.2f} {gf:>9.1f}")
+
+
+def bench_flex(ns: list[int], device: torch.device, heads: int, d: int, w: int, reps: int) -> None:
+    """GPU: SDPA full attention against FlexAttention with sliding/block masks (and FWin = block + FFT)."""
+    from torch.nn.attention.flex_attention import create_block_mask, flex_attention
+
+    flex = torch.compile(flex_attention)
+    print(f"\n== 3. GPU ({runtime.describe(device)}): SDPA vs FlexAttention block masks, "
+          f"H={heads}, d={d}, w={w}, bfloat16 ==")
+    print(f"{'n':>7} {'variant':>14} {'ms':>10} {'speed-up vs SDPA':>17} {'TFLOP/s':>9}")
+    for n in ns:
+        q, k, v = (torch.randn(1, heads, n, d, device=device, dtype=torch.bfloat16) for _ in range(3))
+        left, right = (w - 1) // 2, w // 2
+
+        def sliding(b, h, qi, kj):
+            return (kj >= qi - left) & (kj <= qi + right)
+
+        def block(b, h, qi, kj):
+            return (qi // w) == (kj // w)
+
+        masks = {"sliding": create_block_mask(sliding, 1, 1, n, n, device=device),
+                 "block": create_block_mask(block, 1, 1, n, n, device=device)}
+        runs = {
+            "full (SDPA)": lambda: torch.nn.functional.scaled_dot_product_attention(q, k, v),
+            "sliding": lambda: flex(q, k, v, block_mask=masks["sliding"]),
+            "block": lambda: flex(q, k, v, block_mask=masks["block"]),
+            "fwin": lambda: fourier_mix(flex(q, k, v, block_mask=masks["block"]).float()),
+        }
+        t_full = None
+        for name, fn in runs.items():
+            t = timeit(fn, reps, device)
+            t_full = t if t_full is None else t_full
+            key = "full" if name.startswith("full") else name
+            tf = flops(key, heads, n, d, w) / t / 1e12
+            print(f"{n:>7} {name:>14} {t * 1e3:>10.3f} {t_full / t:>17.2f} {tf:>9.2f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes, few repetitions")
+    parser.add_argument("--threads", type=int, default=2, help="torch CPU threads (default 2)")
+    parser.add_argument("--device", default=None, help="device for the variant sweep (default auto)")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    device = runtime.resolve_device(args.device)
+    print(f"torch {torch.__version__}, CPU threads = {torch.get_num_threads()}, device = {runtime.describe(device)}")
+    reps = 3 if args.quick else 10
+    bench_model(reps)
+    ns = [256, 1024] if args.quick else [256, 1024, 4096]
+    bench_variants(ns, torch.device("cpu"), heads=4, d=64, w=64, reps=reps)
+    if torch.cuda.is_available():
+        gpu = device if device.type == "cuda" else torch.device("cuda")
+        gns = [1024, 4096] if args.quick else [1024, 4096, 16384, 32768]
+        bench_variants(gns, gpu, heads=12, d=64, w=256, reps=reps)
+        bench_flex(gns, gpu, heads=12, d=64, w=256, reps=reps)
+    else:
+        print("\n(GPU rows skipped: CUDA is not available on this machine)")
+
+
+if __name__ == "__main__":
+    main()
