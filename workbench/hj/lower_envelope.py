@@ -1,0 +1,172 @@
+"""One-axis min-plus and log-sum-exp transforms with a quadratic kernel, row by row.
+
+For rows ``f[r, :]`` of ``n`` samples and one coefficient ``c[r] > 0`` per row::
+
+    min-plus:      out[r, p] = min_q  f[r, q] + c[r] (p - q)^2              (argmin q kept)
+    soft-min(b):   out[r, p] = -(1/b) log sum_q exp(-b (f[r, q] + c[r] (p - q)^2))
+
+The min-plus transform is the lower envelope of the parabolas ``q -> f[q] + c (p - q)^2``
+and is computed exactly in O(n) per row by the algorithm of Felzenszwalb and
+Huttenlocher ("Distance transforms of sampled functions", Theory of Computing 8, 2012):
+a left-to-right scan keeps the parabolas of the envelope and the abscissae ``z`` where
+consecutive ones intersect; a second scan reads the envelope off. The scan is
+sequential in ``p``, so the CPU path is compiled with numba and parallel over rows.
+``+inf`` samples are skipped (they contribute no parabola).
+
+A vectorised torch path (:func:`pairwise_rows`) evaluates the same minimum, or the
+soft-min, directly over all pairs ``(p, q)`` in row chunks: O(n) per point instead
+of O(1), but branch-free, so it suits GPUs and is the fallback without numba.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+
+from .. import validate
+
+try:  # numba is optional at import time; without it every path uses torch
+    import numba
+    from numba import njit, prange
+except ImportError:  # pragma: no cover - exercised only where numba is missing
+    numba = None
+
+CHUNK_ELEMENTS = 2**24  # pairs per chunk of the vectorised path (64 MiB in float32)
+
+
+if numba is not None:
+    @njit(cache=True, inline="always")
+    def _fh_row(f, c, out, arg, v, z, want_arg):  # pragma: no cover - compiled
+        n = f.shape[0]
+        half_over_c = 0.5 / c
+        k = -1
+        for q in range(n):
+            fq = f[q]
+            if not fq < np.inf:
+                continue
+            if k < 0:
+                k = 0
+                v[0] = q
+                z[0] = -np.inf
+                z[1] = np.inf
+                continue
+            # intersection of parabola q with the last one kept; pop while it hides it
+            while True:
+                p = v[k]
+                s = 0.5 * (q + p) + (fq - f[p]) * half_over_c / (q - p)
+                if s <= z[k]:
+                    k -= 1
+                else:
+                    break
+            k += 1
+            v[k] = q
+            z[k] = s
+            z[k + 1] = np.inf
+        j = 0
+        for p in range(n):
+            while z[j + 1] < p:
+                j += 1
+            q = v[j]
+            d = p - q
+            out[p] = f[q] + c * d * d
+            if want_arg:
+                arg[p] = q
+
+    @njit(cache=True, parallel=True)
+    def _fh_rows_transposed(f, c, out_t, arg_t, want_arg):  # pragma: no cover - compiled
+        # rows of f (rows, n) -> out_t (n, rows); blocks of TILE rows so each transposed
+        # write fills whole cache lines, and the next axis' pass again reads rows
+        rows, n = f.shape
+        n_blocks = (rows + TILE - 1) // TILE
+        for b in prange(n_blocks):
+            r0 = b * TILE
+            r1 = min(rows, r0 + TILE)
+            v = np.empty(n, np.int64)
+            z = np.empty(n + 1, np.float64)
+            ob = np.empty((TILE, n), np.float64)
+            ab = np.empty((TILE, n), np.int64)
+            for r in range(r0, r1):
+                _fh_row(f[r], c, ob[r - r0], ab[r - r0], v, z, want_arg)
+            for p in range(n):
+                for r in range(r0, r1):
+                    out_t[p, r] = ob[r - r0, p]
+                    if want_arg:
+                        arg_t[p, r] = ab[r - r0, p]
+
+
+TILE = 8
+
+
+def have_numba() -> bool:
+    """True when the compiled linear-time path is available."""
+    return numba is not None
+
+
+def min_plus_numba(f: np.ndarray, c, want_argmin: bool = False) -> tuple[np.ndarray, list]:
+    """Exact min-plus transform with ``c[k] (i - j)^2`` along every axis ``k`` of ``f`` (float64, numba).
+
+    Axis by axis, last axis first; each pass writes its output with the processed
+    axis moved to the front, so after ``ndim`` passes the layout is the original one
+    and no separate transposes are needed. Returns the envelope and, per pass, the
+    pair ``(axis, argmin along it)`` with the argmin in the original layout.
+    """
+    if numba is None:  # pragma: no cover
+        raise RuntimeError("numba is not installed; use method='torch'")
+    u = np.ascontiguousarray(f, dtype=np.float64)
+    shape, d = u.shape, u.ndim
+    args = []
+    for k in range(d):
+        n = u.shape[-1]
+        rows = u.reshape(-1, n)
+        out = np.empty((n, rows.shape[0]), np.float64)
+        arg = np.empty((n, rows.shape[0]) if want_argmin else (1, 1), np.int64)
+        _fh_rows_transposed(rows, float(c[d - 1 - k]), out, arg, want_argmin)
+        u = out.reshape((n, *u.shape[:-1]))
+        if want_argmin:
+            r = k + 1  # layout now rotated r times: position i holds original axis (i - r) mod d
+            perm = [(a + r) % d for a in range(d)]
+            args.append((d - 1 - k, np.transpose(arg.reshape(u.shape), perm)))
+    assert u.shape == shape
+    return u, args
+
+
+def pairwise_rows(f: torch.Tensor, c: torch.Tensor, beta: float | None = None,
+                  want_argmin: bool = False) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Min-plus (``beta=None``) or soft-min at inverse temperature ``beta``, over all pairs.
+
+    ``f`` is ``(rows, n)``, ``c`` is ``(rows,)``; work proceeds in row chunks of at most
+    :data:`CHUNK_ELEMENTS` pairs so memory stays bounded.
+    """
+    rows, n = f.shape
+    grid = torch.arange(n, device=f.device, dtype=f.dtype)
+    d2 = (grid[:, None] - grid[None, :]) ** 2  # (p, q)
+    step = max(1, CHUNK_ELEMENTS // (n * n))
+    validate.memory_fits("grid size", min(step, rows) * n * n * f.element_size() * 3, f.device)
+    out = torch.empty_like(f)
+    arg = torch.empty(f.shape, dtype=torch.int64, device=f.device) if want_argmin else None
+    for start in range(0, rows, step):
+        sl = slice(start, start + step)
+        energy = f[sl, None, :] + c[sl, None, None] * d2  # (rows, p, q)
+        if beta is None:
+            best, idx = energy.min(dim=-1)
+            out[sl] = best
+            if arg is not None:
+                arg[sl] = idx
+        else:
+            out[sl] = -torch.logsumexp(-beta * energy, dim=-1) / beta
+    return out, arg
+
+
+def along_axis(values: torch.Tensor, axis: int, fn) -> torch.Tensor | tuple[torch.Tensor, ...]:
+    """Apply a rows -> rows transform ``fn`` along ``axis`` of ``values`` (any leading axes)."""
+    moved = values.movedim(axis, -1)
+    shape = moved.shape
+    results = fn(moved.reshape(-1, shape[-1]))
+    if isinstance(results, tuple):
+        return tuple(r.reshape(shape).movedim(-1, axis) for r in results)
+    return results.reshape(shape).movedim(-1, axis)
+
+
+LOG_2PI = math.log(2 * math.pi)
