@@ -23,6 +23,10 @@ def test_maps_and_views(explorer):
     expected = explorer._maps.isel(layer=explorer.layer, head=5).values.ravel()
     np.testing.assert_allclose(np.sort(hm.dimension_values("weight")), np.sort(expected))
     assert "layer 2, head 5" in hm.opts.get().kwargs["title"]
+    # a click on the grid tile of layer 4, head 7 enlarges it (tiles are n + 1 cells apart)
+    step = explorer._maps.sizes["query"] + 1
+    explorer._on_tap(x=7 * step + 0.5, y=(6 - 4) * step - 1.5)
+    assert (explorer.layer, explorer.head) == (4, 7)
 
 
 def test_variant_comparison_and_errors(explorer):

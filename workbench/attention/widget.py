@@ -115,11 +115,24 @@ class AttentionExplorer(pn.viewable.Viewer):
 
     def _show_maps(self, value: tuple[xr.DataArray, Any]) -> None:
         self._maps, self._qkv = value
-        self._grid.object = plots.grid_image(self._maps)
+        grid = plots.grid_image(self._maps)
+        tap = hv.streams.Tap(source=grid, x=None, y=None)
+        tap.add_subscriber(self._on_tap)
+        self._grid.object = grid
         self.status.info(f"{self._maps.sizes['query']} tokens, {N_LAYERS} layers x {N_HEADS} heads "
                          f"({self._maps.attrs['elapsed_s']:.3f} s)")
         self._show_head()
         self._show_variant()
+
+    def _on_tap(self, x: float | None = None, y: float | None = None) -> None:
+        """A click on a tile of the grid enlarges that layer and head."""
+        if self._maps is None or x is None or y is None:
+            return
+        step = self._maps.sizes["query"] + plots.GAP
+        top = N_LAYERS * step - plots.GAP
+        head, layer = int(x // step), int((top - y) // step)
+        if 0 <= head < N_HEADS and 0 <= layer < N_LAYERS:
+            self.param.update(layer=layer, head=head)
 
     @param.depends("layer", "head", watch=True)
     def _show_head(self) -> None:
