@@ -101,7 +101,8 @@ def dispersion_chunk(params: dict[str, np.ndarray], **cfg: Any) -> xr.Dataset:
 
 
 def check_dispersion(ns: Sequence[int], variants: Sequence[str], source: str, window: int, mix: float,
-                     heads: int, d: int, layer: int, max_rows: int, score_bound: float, device) -> list[int]:
+                     heads: int, d: int, layer: int, max_rows: int, score_bound: float, device,
+                     dtype=None) -> list[int]:
     """Validate every argument of :func:`dispersion` (before any work); returns the sorted n list."""
     ns = sorted({validate.integer("n", n, lo=2, hi=MAX_N) for n in validate.non_empty("n", list(ns))})
     validate.non_empty("variants", list(variants))
@@ -119,7 +120,7 @@ def check_dispersion(ns: Sequence[int], variants: Sequence[str], source: str, wi
     dev = runtime.resolve_device(device)
     h, dd = (12, 32) if source == "model" else (heads, d)
     n = ns[-1]
-    item = torch.empty((), dtype=runtime.resolve_dtype()).element_size()
+    item = torch.empty((), dtype=runtime.resolve_dtype(dtype)).element_size()
     need = item * (3 * h * n * dd + 6 * min(n, max_rows) * n)  # q, k (+v); scores, mask, sort per head
     validate.memory_fits("n", need, dev)
     return ns
@@ -137,7 +138,7 @@ def dispersion(ns: Sequence[int] = (64, 128, 256, 512, 1024, 2048, 4096), *,
     callbacks, cancellation and dask scale-out work as for any sweep. References:
     ``entropy_ref`` = log n, ``max_weight_ref`` = 1/n, ``k90_ref`` = ceil(0.9 n).
     """
-    ns = check_dispersion(ns, variants, source, window, mix, heads, d, layer, max_rows, score_bound, device)
+    ns = check_dispersion(ns, variants, source, window, mix, heads, d, layer, max_rows, score_bound, device, dtype)
     dev, dt = runtime.resolve_device(device), runtime.resolve_dtype(dtype)
     cfg = {"variants": list(variants), "source": source, "window": int(window), "mix": float(mix),
            "heads": int(heads), "d": int(d), "layer": int(layer), "max_rows": int(max_rows),

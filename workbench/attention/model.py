@@ -42,6 +42,7 @@ HEAD_DIM = 32
 _CACHE: dict[tuple[str, torch.dtype], tuple[Any, Any]] = {}
 _LOCK = threading.Lock()
 _CORPUS: dict[tuple, tuple[torch.Tensor, ...]] = {}
+_TOKENIZER: dict[str, Any] = {}
 
 
 def model_path() -> Path:
@@ -56,24 +57,38 @@ def model_path() -> Path:
     return path
 
 
+def _quiet_offline_transformers() -> None:
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    os.environ["TRANSFORMERS_OFFLINE"] = "1"
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+
+
+def load_tokenizer():
+    """The model's WordPiece tokenizer (cached; cheap, so inputs are checked before the model loads)."""
+    with _LOCK:
+        if "tokenizer" not in _TOKENIZER:
+            _quiet_offline_transformers()
+            from transformers import AutoTokenizer
+
+            _TOKENIZER["tokenizer"] = AutoTokenizer.from_pretrained(model_path(), local_files_only=True)
+        return _TOKENIZER["tokenizer"]
+
+
 def load_model(device: str | torch.device | None = None, dtype: str | torch.dtype | None = None):
     """``(tokenizer, model)`` in eager attention mode, cached per (device, dtype)."""
     dev, dt = runtime.resolve_device(device), runtime.resolve_dtype(dtype)
     key = (str(dev), dt)
+    tokenizer = load_tokenizer()
     with _LOCK:
         if key not in _CACHE:
-            os.environ["HF_HUB_OFFLINE"] = "1"
-            os.environ["TRANSFORMERS_OFFLINE"] = "1"
-            from transformers import AutoModel, AutoTokenizer
-            from transformers.utils import logging as hf_logging
+            _quiet_offline_transformers()
+            from transformers import AutoModel
 
-            hf_logging.set_verbosity_error()
-            hf_logging.disable_progress_bar()
-            path = model_path()
-            tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
-            model = AutoModel.from_pretrained(path, local_files_only=True, attn_implementation="eager")
-            model = model.to(device=dev, dtype=dt).eval()
-            _CACHE[key] = (tokenizer, model)
+            model = AutoModel.from_pretrained(model_path(), local_files_only=True, attn_implementation="eager")
+            _CACHE[key] = (tokenizer, model.to(device=dev, dtype=dt).eval())
         return _CACHE[key]
 
 
@@ -94,13 +109,13 @@ def _as_texts(text: str | list[str] | tuple[str, ...]) -> tuple[list[str], bool]
     return texts, single
 
 
-def tokenize(text: str | list[str], device: str | torch.device | None = None) -> dict[str, Any]:
+def tokenize(text: str | list[str]) -> dict[str, Any]:
     """Token ids, attention mask and token strings; refuses inputs beyond 512 positions.
 
-    The length check counts [CLS] and [SEP] and runs before any model work.
+    The length check counts [CLS] and [SEP] and runs before the model is loaded or run.
     """
     texts, single = _as_texts(text)
-    tokenizer, _ = load_model(device)
+    tokenizer = load_tokenizer()
     ids = tokenizer(texts, truncation=False, add_special_tokens=True, verbose=False)["input_ids"]
     for i, row in enumerate(ids):
         if len(row) > MAX_POSITIONS:
@@ -158,7 +173,7 @@ def model_qkv(text: str | list[str], *, device: str | torch.device | None = None
     Forward hooks on each layer's ``query``, ``key`` and ``value`` projections
     capture their outputs, reshaped to (text, head, position, d_h).
     """
-    info = tokenize(text, device)
+    info = tokenize(text)
     _, model = load_model(device, dtype)
     dev = next(model.parameters()).device
     enc = {k: v.to(dev) for k, v in info["encoding"].items()}
