@@ -5,7 +5,6 @@ import numpy as np
 import pytest
 
 from workbench import export
-from workbench.attention import plots
 from workbench.attention.widget import AttentionExplorer
 
 
@@ -57,8 +56,11 @@ def test_dispersion_sweep_and_slider(explorer):
     assert isinstance(explorer._disp.object, hv.Overlay)
 
 
-def test_export_renders_in_matplotlib(explorer):
-    fig = explorer.figure()
-    assert export.figure_bytes(fig, "png")[:4] == b"\x89PNG"
-    assert export.figure_bytes(plots.head_view(explorer._maps.isel(layer=0, head=0)), "svg").startswith(b"<?xml")
-    assert explorer.data()["map"].dims == ("variant", "head", "query", "key")
+@pytest.mark.parametrize("tab, variable", [(0, "attention"), (1, "map"), (2, "max_weight")])
+def test_export_of_each_tab_renders_in_matplotlib(explorer, tab, variable):
+    if explorer._dispersion is None:
+        explorer.param.update(n_max=128, dispersion_window=8)
+        explorer.run_dispersion()
+    explorer._tabs.active = tab
+    assert export.figure_bytes(explorer.figure(), "png")[:4] == b"\x89PNG"
+    assert variable in explorer.data()

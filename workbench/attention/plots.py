@@ -76,7 +76,7 @@ def head_view(m: xr.DataArray, threshold: float = 0.02) -> hv.Overlay:
     right = right.opts(backend="bokeh", text_align="left", text_font_size="9pt")
     return (segs * left * right).opts(
         title=f"head view (lines: weight > {threshold})", xaxis=None, yaxis=None).opts(
-        backend="bokeh", width=360, height=max(300, 18 * max(n_q, n_k)), xlim=(-0.6, 1.6))
+        backend="bokeh", width=360, height=max(300, 24 * max(n_q, n_k) + 60), xlim=(-0.6, 1.6))
 
 
 def dispersion_plot(ds: xr.Dataset, metric: str = "max_weight", n: int | None = None) -> hv.Overlay:
@@ -95,4 +95,4 @@ def dispersion_plot(ds: xr.Dataset, metric: str = "max_weight", n: int | None = 
     ylabel = f"{long_name} [{units}]" if units != "1" else long_name
     return hv.Overlay(items).opts(logx=True, logy=True, xlabel="sequence length n", ylabel=ylabel,
                                   title=f"dispersion: {long_name}").opts(
-        backend="bokeh", width=520, height=380, legend_position="bottom_left", tools=["hover"])
+        backend="bokeh", width=640, height=380, legend_position="right", tools=["hover"])

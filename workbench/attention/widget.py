@@ -97,6 +97,13 @@ class AttentionExplorer(pn.viewable.Viewer):
         self._run_disp = pn.widgets.Button(label="Run dispersion sweep", color="primary",
                                            css_classes=["wb-attention-run-dispersion"])
         self._run_disp.on_click(lambda _e: self.run_dispersion())
+        n_slider = pn.widgets.DiscreteSlider.from_param(self.param.n, name="n", css_classes=["wb-attention-n"])
+        metric = pn.widgets.RadioButtonGroup.from_param(self.param.metric, name="metric")
+        self._tabs = pn.Tabs(
+            ("Model maps", pn.Column(self._grid, pn.Row(self._head, self._headview))),
+            ("Variant vs full", pn.Column(self._compare_info, pn.Row(self._full, self._var))),
+            ("Dispersion", pn.Column(pn.Row(n_slider, metric), self._disp, self._disp_info)),
+            dynamic=False, sizing_mode="stretch_width")
         self.export = ExportButtons(figure=self.figure, data=self.data, filename="attention")
         self.compute()
 
@@ -206,7 +213,14 @@ class AttentionExplorer(pn.viewable.Viewer):
 
     # ---- export ----------------------------------------------------------------------------------
 
-    def figure(self) -> hv.Layout | None:
+    def figure(self) -> Any:
+        """The figure of the open tab: enlarged head + head view, variant vs full, or dispersion."""
+        tab = self._tabs.active
+        if tab == 0 and self._maps is not None:
+            m = self._maps.isel(layer=self.layer, head=self.head)
+            return (plots.head_heatmap(m, f"layer {self.layer}, head {self.head}") + plots.head_view(m)).cols(2)
+        if tab == 2 and self._dispersion is not None:
+            return plots.dispersion_plot(self._dispersion, self.metric, self.n)
         if self._compare is None:
             return None
         ds = self._compare.isel(head=self.head)
@@ -214,7 +228,13 @@ class AttentionExplorer(pn.viewable.Viewer):
                 + plots.head_heatmap(ds["map"].sel(variant=self.variant), self.variant)).cols(2)
 
     def data(self) -> xr.Dataset | None:
-        return None if self._compare is None else self._compare
+        """The data of the open tab (all maps of the text, the comparison, or the dispersion sweep)."""
+        tab = self._tabs.active
+        if tab == 0 and self._maps is not None:
+            return self._maps.to_dataset()
+        if tab == 2 and self._dispersion is not None:
+            return self._dispersion
+        return self._compare
 
     # ---- layout ----------------------------------------------------------------------------------
 
@@ -236,11 +256,4 @@ class AttentionExplorer(pn.viewable.Viewer):
             self.export, sizing_mode="stretch_width")
 
     def __panel__(self) -> pn.viewable.Viewable:
-        n_slider = pn.widgets.DiscreteSlider.from_param(self.param.n, name="n", css_classes=["wb-attention-n"])
-        metric = pn.widgets.RadioButtonGroup.from_param(self.param.metric, name="metric")
-        tabs = pn.Tabs(
-            ("Model maps", pn.Column(self._grid, pn.Row(self._head, self._headview))),
-            ("Variant vs full", pn.Column(self._compare_info, pn.Row(self._full, self._var))),
-            ("Dispersion", pn.Column(pn.Row(n_slider, metric), self._disp, self._disp_info)),
-            dynamic=False, sizing_mode="stretch_width")
-        return pn.Column(self.status, tabs, sizing_mode="stretch_width")
+        return pn.Column(self.status, self._tabs, sizing_mode="stretch_width")
