@@ -21,7 +21,8 @@ makes the local front speed ``s_l + d n·∇V·n``; only the symmetric part
 diffusion with coefficient at most ``s_l d``.
 
 Dissipation bounds (for Lax–Friedrichs and the CFL):
-``|∂H/∂q_x| ≤ |V₁| + s_l + 3 d ‖S‖₂`` (likewise in y), because the strain
+``|∂H/∂q_x| ≤ |V₁| + s_l + 3 d ‖S‖₂`` (likewise in y; the CFL uses
+``max(|V₁| + |V₂|) + 2 s_l + 6 d max‖S‖₂``), because the strain
 term ``f(q) = q·Sq/|q|`` has ``∇f = 2Sq̂ − (q̂·Sq̂)q̂`` with
 ``|∇f| ≤ 3‖S‖₂``. ``H`` is convex in q without the strain term (V·q is
 linear, |q| convex), so Godunov fluxes apply there; the strain term is
@@ -78,7 +79,7 @@ class Model:
 
     def max_dissipation(self, bounds: Bounds, s_l: float, d: torch.Tensor) -> torch.Tensor:
         """``max(α_x) + max(α_y)`` over space and time, per batch element (for the CFL)."""
-        total = bounds.vx + bounds.vy + 2 * s_l
+        total = bounds.transport + 2 * s_l
         if self.strain:
             total = total + 6 * d * bounds.sigma
         return total

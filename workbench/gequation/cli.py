@@ -1,0 +1,125 @@
+"""``workbench gequation speed|sweep``: flame speeds from the shell.
+
+    workbench gequation speed --model inviscid --flow cellular --amplitude 4 --grid 64 --json
+    workbench gequation sweep --model strain --flow cellular --amplitude 0.5:4:8 --d 1 --out s.nc
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+from typing import Any
+
+import numpy as np
+
+from ..cli import add_common, emit, parse_range
+from .flows import FLOWS
+from .hamiltonians import SCHEMES
+from .models import MODELS
+
+
+def _solver_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", default="inviscid", choices=list(MODELS), help="G-equation model")
+    p.add_argument("--flow", default="cellular", choices=list(FLOWS), help="periodic flow")
+    p.add_argument("--d", default="0.1", help="model coefficient d (diffusivity / Markstein length)")
+    p.add_argument("--omega", default="1.0", help="frequency of the time-periodic flows")
+    p.add_argument("--B", default="1.0", help="oscillation / modulation depth of the time-periodic flows")
+    p.add_argument("--s-l", type=float, default=1.0, help="laminar flame speed (default 1)")
+    p.add_argument("--direction", default="1,0", help="front normal P as 'px,py' (default 1,0)")
+    p.add_argument("--grid", type=int, default=64, help="grid points per side (default 64)")
+    p.add_argument("--t-final", type=float, default=None, help="horizon (default: --crossings cell crossings)")
+    p.add_argument("--crossings", type=float, default=8.0, help="horizon in cell-crossing times (default 8)")
+    p.add_argument("--dt", type=float, default=None, help="time step (default: CFL limit)")
+    p.add_argument("--cfl", type=float, default=0.5, help="CFL number (default 0.5)")
+    p.add_argument("--scheme", default="lax-friedrichs", choices=list(SCHEMES))
+    p.add_argument("--profile", default=None, help="shear profile f(y), e.g. 'sin(y)+0.5*cos(2*y)'")
+    p.add_argument("--dtype", default=None, choices=["float32", "float64"])
+    p.add_argument("--compile", default="auto", choices=["auto", "yes", "no"], help="torch.compile the step")
+
+
+def _direction(text: str) -> tuple[float, float]:
+    try:
+        px, py = (float(v) for v in text.split(","))
+    except ValueError:
+        raise ValueError(f"direction must be 'px,py', got {text!r}") from None
+    return px, py
+
+
+def _number(name: str, text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise ValueError(f"{name} must be a number, got {text!r}") from None
+
+
+def _solver_kwargs(args: argparse.Namespace) -> dict[str, Any]:
+    return dict(s_l=args.s_l, direction=_direction(args.direction), grid=args.grid, t_final=args.t_final,
+                crossings=args.crossings, dt=args.dt, cfl=args.cfl, scheme=args.scheme, profile=args.profile,
+                dtype=args.dtype, device=args.device,
+                compile={"auto": "auto", "yes": True, "no": False}[args.compile])
+
+
+def _speed(args: argparse.Namespace) -> int:
+    from .solver import flame_speed
+
+    ds = flame_speed(args.model, args.flow, args.amplitude, d=_number("d", args.d),
+                     omega=_number("omega", args.omega), B=_number("B", args.B), **_solver_kwargs(args))
+    summary = {"s_T": float(ds.s_T), "s_T_error": float(ds.s_T_error), "converged": bool(ds.converged),
+               "s_T_identity": None if math.isnan(float(ds.s_T_identity)) else float(ds.s_T_identity),
+               "model": args.model, "flow": args.flow, "amplitude": args.amplitude,
+               "d": float(ds.d), "omega": float(ds.omega), "B": float(ds.B), "grid": args.grid,
+               "t_final": float(ds.t_final), "dt": float(ds.dt), "n_steps": int(ds.n_steps),
+               "device": ds.attrs["device"], "elapsed_s": round(float(ds.attrs["elapsed_s"]), 3)}
+    return emit(summary, args, ds)
+
+
+def _axis(name: str, text: str) -> float | list[float]:
+    values = parse_range(name, text)
+    if not values:
+        raise ValueError(f"{name} must not be empty")
+    return values[0] if len(values) == 1 and ":" not in text and "," not in text else values
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    from .sweep import quenching_amplitude, sweep
+
+    A = parse_range("amplitude", args.amplitude)
+    if not A:
+        raise ValueError("amplitude must not be empty")
+    ds = sweep(args.model, args.flow, A=A, d=_axis("d", args.d), omega=_axis("omega", args.omega),
+               B=_axis("B", args.B), chunk_size=args.chunk_size, checkpoint=args.checkpoint,
+               client=args.client, progress=not args.json, **_solver_kwargs(args))
+    s = ds.s_T
+    summary: dict[str, Any] = {"model": args.model, "flow": args.flow, "points": int(s.size),
+                               "failed": int(((ds.failed != "") | (ds.error != "")).sum()),
+                               "grid": args.grid, "amplitude": A}
+    if s.ndim == 1:
+        summary["s_T"] = [None if not np.isfinite(v) else float(v) for v in s.values]
+        summary["s_T_error"] = [None if not np.isfinite(v) else float(v) for v in ds.s_T_error.values]
+        if args.model in ("strain", "curvature-strain"):
+            a_star = quenching_amplitude(ds.A.values, s.values, tol=0.05 * args.s_l)
+            summary["A_star"] = None if math.isnan(a_star) else a_star
+    summary["elapsed_s"] = round(float(ds.attrs["sweep_elapsed_s"]), 3)
+    return emit(summary, args, ds)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("gequation", help="turbulent flame speeds of G-equation models",
+                                   description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="action", metavar="ACTION")
+
+    p = sub.add_parser("speed", help="s_T of one model, flow and amplitude (one JSON object with --json)")
+    p.add_argument("--amplitude", type=float, default=1.0, help="flow amplitude A (default 1)")
+    _solver_args(p)
+    add_common(p, seed=False)
+    p.set_defaults(func=_speed)
+
+    p = sub.add_parser("sweep", help="s_T over A (and d, omega, B lists) through the sweep runner")
+    p.add_argument("--amplitude", required=True, help="START:STOP:NUM or a comma list of A")
+    _solver_args(p)
+    p.add_argument("--chunk-size", type=int, default=None, help="points per batch (default: a tenth)")
+    p.add_argument("--checkpoint", default=None, help="folder for finished chunks (resumable)")
+    p.add_argument("--client", default=None, help="dask: 'local' or a scheduler address")
+    add_common(p, seed=False)
+    p.set_defaults(func=_sweep)
+    parser.set_defaults(func=lambda args: parser.print_help() or 0)
