@@ -18,6 +18,8 @@ import xarray as xr
 from .dispersion import METRICS
 
 GAP = 1  # blank cells between tiles of the grid
+GRID_CELLS = 64  # longest tile side of the grid before pooling
+LABELLED = 128  # longest map drawn with token labels; longer maps are images over positions
 
 
 def token_labels(tokens) -> list[str]:
@@ -25,31 +27,60 @@ def token_labels(tokens) -> list[str]:
     return [f"{i} {t}" for i, t in enumerate(tokens)]
 
 
-def grid_image(da: xr.DataArray) -> hv.Image:
-    """Tile the (layer, head, query, key) maps of one text into one image; NaN between tiles."""
-    L, H, n, _ = (da.sizes[d] for d in ("layer", "head", "query", "key"))
+def tile_cells(n: int, size: int = GRID_CELLS) -> int:
+    """Side of an n x n map's tile after :func:`pool` to at most ``size`` cells."""
+    f = -(-n // size)
+    return -(-n // f)
+
+
+def pool(maps: np.ndarray, size: int) -> np.ndarray:
+    """Average-pool the last two axes of (..., n, n) maps to at most ``size`` x ``size`` cells."""
+    n = maps.shape[-1]
+    f = -(-n // size)
+    if f == 1:
+        return maps
+    m = -(-n // f) * f
+    padded = np.full(maps.shape[:-2] + (m, m), np.nan)
+    padded[..., :n, :n] = maps
+    blocks = padded.reshape(*maps.shape[:-2], m // f, f, m // f, f)
+    with np.errstate(invalid="ignore"):
+        return np.nanmean(blocks, axis=(-3, -1)) if np.isnan(blocks).any() else blocks.mean(axis=(-3, -1))
+
+
+def grid_image(da: xr.DataArray, max_cells: int = GRID_CELLS) -> hv.Image:
+    """Tile the (layer, head, query, key) maps of one text into one image; NaN between tiles.
+
+    Tiles longer than ``max_cells`` tokens are average-pooled to keep the page light.
+    """
+    vals = pool(da.transpose("layer", "head", "query", "key").values, max_cells)
+    L, H, n, _ = vals.shape
     step = n + GAP
     mosaic = np.full((L * step - GAP, H * step - GAP), np.nan)
-    vals = da.transpose("layer", "head", "query", "key").values
     for li in range(L):
         for h in range(H):
             mosaic[li * step: li * step + n, h * step: h * step + n] = vals[li, h]
     w, hgt = mosaic.shape[1], mosaic.shape[0]
+    pooled = "" if n == da.sizes["query"] else f", tiles pooled to {n} x {n}"
     img = hv.Image(mosaic[::-1], bounds=(0, 0, w, hgt), kdims=["head", "layer"], vdims=["weight"])
     xt = [((h + 0.5) * step - GAP / 2, str(h)) for h in range(H)]
     yt = [(hgt - (li + 0.5) * step + GAP / 2, str(li)) for li in range(L)]
     return img.opts(xticks=xt, yticks=yt, cmap="viridis", colorbar=True,
-                    title="all heads (rows: layers, columns: heads)").opts(
+                    title=f"all heads (rows: layers, columns: heads{pooled}); click a tile").opts(
         backend="bokeh", tools=["hover", "tap"], width=900, height=max(300, int(900 * hgt / w)) + 40,
         clipping_colors={"NaN": "white"})
 
 
 def head_heatmap(m: xr.DataArray, title: str = "", label: str = "weight") -> hv.HeatMap:
     """A (query, key) map as a heatmap with token labels (rows: queries, top to bottom)."""
+    vals = m.transpose("query", "key").values
+    if vals.shape[0] > LABELLED:  # too many tokens to label: an image over positions (hover: position, weight)
+        n_q, n_k = vals.shape
+        img = hv.Image(vals[::-1], bounds=(0, 0, n_k, n_q), kdims=["key", "query"], vdims=[label])
+        return img.opts(cmap="viridis", colorbar=True, title=title).opts(
+            backend="bokeh", tools=["hover"], width=520, height=480)
     q_tokens = m["query_token"].values if "query_token" in m.coords else np.arange(m.sizes["query"])
     k_tokens = m["key_token"].values if "key_token" in m.coords else np.arange(m.sizes["key"])
     ql, kl = token_labels(q_tokens), token_labels(k_tokens)
-    vals = m.transpose("query", "key").values
     df = pd.DataFrame({"key": np.tile(kl, len(ql)), "query": np.repeat(ql, len(kl)),
                        label: vals.ravel()})
     hm = hv.HeatMap(df, kdims=["key", "query"], vdims=[label])
@@ -74,9 +105,10 @@ def head_view(m: xr.DataArray, threshold: float = 0.02) -> hv.Overlay:
     right = hv.Labels((np.full(n_k, 1.02), -np.arange(n_k, dtype=float), k_tokens), vdims=["token"])
     left = left.opts(backend="bokeh", text_align="right", text_font_size="9pt")
     right = right.opts(backend="bokeh", text_align="left", text_font_size="9pt")
-    return (segs * left * right).opts(
+    view = segs * left * right if max(n_q, n_k) <= LABELLED else segs  # labels only while readable
+    return view.opts(
         title=f"head view (lines: weight > {threshold})", xaxis=None, yaxis=None).opts(
-        backend="bokeh", width=360, height=max(300, 24 * max(n_q, n_k) + 60), xlim=(-0.6, 1.6))
+        backend="bokeh", width=360, height=min(2400, max(300, 24 * max(n_q, n_k) + 60)), xlim=(-0.6, 1.6))
 
 
 def dispersion_plot(ds: xr.Dataset, metric: str = "max_weight", n: int | None = None) -> hv.Overlay:

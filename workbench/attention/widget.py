@@ -135,7 +135,7 @@ class AttentionExplorer(pn.viewable.Viewer):
         """A click on a tile of the grid enlarges that layer and head."""
         if self._maps is None or x is None or y is None:
             return
-        step = self._maps.sizes["query"] + plots.GAP
+        step = plots.tile_cells(self._maps.sizes["query"]) + plots.GAP
         top = N_LAYERS * step - plots.GAP
         head, layer = int(x // step), int((top - y) // step)
         if 0 <= head < N_HEADS and 0 <= layer < N_LAYERS:
