@@ -25,6 +25,13 @@ from workbench.attention import attend, load_model, model_attention
 from workbench.attention.fwin import fourier_mix
 
 VARIANTS = ("full", "sliding", "block", "fwin", "sema", "linear")
+# dense bfloat16 tensor-core peaks (TFLOP/s) from the vendors' data sheets, for "fraction of peak"
+PEAK_BF16_TFLOPS = {"H100 80GB HBM3": 989.0, "H100 PCIe": 756.0, "H200": 989.0, "A100": 312.0, "L40S": 362.0}
+
+
+def peak_tflops(device: torch.device) -> float | None:
+    name = torch.cuda.get_device_name(device)
+    return next((v for k, v in PEAK_BF16_TFLOPS.items() if k in name), None)
 
 
 def timeit(fn, reps: int, device: torch.device) -> float:
@@ -98,7 +105,9 @@ def bench_flex(ns: list[int], device: torch.device, heads: int, d: int, w: int, 
     flex = torch.compile(flex_attention)
     print(f"\n== 3. GPU ({runtime.describe(device)}): SDPA vs FlexAttention block masks, "
           f"H={heads}, d={d}, w={w}, bfloat16 ==")
-    print(f"{'n':>7} {'variant':>14} {'ms':>10} {'speed-up vs SDPA':>17} {'TFLOP/s':>9}")
+    peak = peak_tflops(device)
+    print(f"bf16 peak: {peak if peak else 'unknown for this GPU'} TFLOP/s")
+    print(f"{'n':>7} {'variant':>14} {'ms':>10} {'speed-up vs SDPA':>17} {'TFLOP/s':>9} {'of peak':>8}")
     for n in ns:
         q, k, v = (torch.randn(1, heads, n, d, device=device, dtype=torch.bfloat16) for _ in range(3))
         left, right = (w - 1) // 2, w // 2
@@ -123,7 +132,8 @@ def bench_flex(ns: list[int], device: torch.device, heads: int, d: int, w: int, 
             t_full = t if t_full is None else t_full
             key = "full" if name.startswith("full") else name
             tf = flops(key, heads, n, d, w) / t / 1e12
-            print(f"{n:>7} {name:>14} {t * 1e3:>10.3f} {t_full / t:>17.2f} {tf:>9.2f}")
+            frac = f"{tf / peak:8.1%}" if peak else f"{'-':>8}"
+            print(f"{n:>7} {name:>14} {t * 1e3:>10.3f} {t_full / t:>17.2f} {tf:>9.2f} {frac}")
 
 
 def main() -> None:

@@ -198,3 +198,20 @@ def test_banded_sliding_across_chunks(n, w):
     q, k, v = qkv(n=n, d=5, heads=2, seed=n)
     r = attend(q, k, v, "sliding", window=w)
     np.testing.assert_allclose(r.apply(v).numpy(), r.output.numpy(), atol=1e-12, rtol=0)
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+@pytest.mark.parametrize("kind", ["sliding", "block"])
+def test_windows_agree_with_flex_attention_block_masks(kind):
+    # PyTorch's FlexAttention (the GPU benchmark's path) with the same mask_mod, run unfused on CPU
+    flex = pytest.importorskip("torch.nn.attention.flex_attention")
+    n, w = 160, 24
+    left, right = (w - 1) // 2, w // 2
+    mods = {"sliding": lambda b, h, i, j: (j >= i - left) & (j <= i + right),
+            "block": lambda b, h, i, j: (i // w) == (j // w)}
+    q, k, v = (x.float() for x in qkv(n=n, d=8, heads=2, seed=3))
+    mask = flex.create_block_mask(mods[kind], 1, 1, n, n, device="cpu")
+    expected = flex.flex_attention(q[None], k[None], v[None], block_mask=mask)[0]
+    # float32, different summation order: ~1e-7
+    torch.testing.assert_close(attend(q, k, v, kind, window=w, return_map=False).output, expected,
+                               atol=1e-5, rtol=1e-5)
