@@ -11,9 +11,9 @@ pytestmark = pytest.mark.browser
 def test_index_lists_every_app(open_app, console_errors):
     page = open_app("")
     for entry in APPS:
-        link = page.locator(f"a[href='./{entry.slug}']").first
-        link.wait_for(state="attached", timeout=30_000)
-        assert entry.title in page.content()
+        link = page.locator(f"a[href='./{entry.slug}']", has_text=entry.title).first
+        link.wait_for(state="attached", timeout=30_000)  # CSS and text selectors pierce the shadow DOM
+        assert page.get_by_text(entry.description[:40]).count() >= 1
     assert console_errors == []
 
 
