@@ -102,3 +102,12 @@ def test_longest_accepted_input():
 def test_bad_layer():
     with pytest.raises(ValueError, match=r"layer must be in \[0, 5\]"):
         layer_qkv(TEXT, 6)
+
+
+def test_batch_beyond_memory_refused_before_the_model_runs(monkeypatch):
+    from workbench import runtime
+
+    # pretend the machine has 1 MiB free: 6 x 12 maps of 16 x 16 floats already need more
+    monkeypatch.setattr(runtime, "available_memory", lambda device=None: 2**20)
+    with pytest.raises(MemoryError, match="reduce text"):
+        model_attention(["a sentence of a dozen words or so to fill the maps up"] * 8, device="cpu")

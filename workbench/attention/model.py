@@ -204,6 +204,11 @@ def model_attention(text: str | list[str], *, device: str | torch.device | None 
     ``key_token`` hold the WordPiece tokens (``""`` at padding), ``n_tokens``
     each text's length. Rows sum to 1 over the text's real keys.
     """
+    info = tokenize(text)
+    n, batch = max(info["lengths"]), len(info["texts"])
+    item = torch.empty((), dtype=runtime.resolve_dtype(dtype)).element_size()
+    # scores, softmax and mask of every (text, layer, head) map, plus the host copy
+    validate.memory_fits("text", 4 * batch * N_LAYERS * N_HEADS * n * n * item, runtime.resolve_device(device))
     with results.timer() as t:
         qkv = model_qkv(text, device=device, dtype=dtype)
         maps = softmax_maps(qkv.q, qkv.k, qkv.mask).permute(1, 0, 2, 3, 4)  # (text, layer, head, q, k)
