@@ -4,17 +4,20 @@ When level sets of ``G = P·x + u`` pile up (|∇G| large) the function is
 relaxed towards |∇G| = 1 by the pseudo-time equation (Sussman, Smereka &
 Osher, J. Comput. Phys. 114, 1994)
 
-    u_τ + S (|P + ∇u| − 1) = 0,    S = sin(G − c),
+    u_τ + S (|P + ∇u| − 1) = 0,    S = w/√(w² + h²),  w = ((G − c + π) mod 2π) − π,
 
 with the Godunov discretisation of Osher & Fedkiw §7.4 (Rouy–Tourin
-selection by the sign of S). The usual sign function is replaced by
-``sin(G − c)`` so that the equation stays periodic in the cell: it vanishes
-on every level set ``G = c + kπ``, so the front ``G = c`` and its periodic
-copies stay put, and ``G ↦ G + 2π`` (a shift by one cell along P) leaves it
-unchanged. This needs ``P·(2π e_i) ∈ 2πℤ``, i.e. P along a grid axis.
+selection by the sign of S). ``w`` is G − c wrapped to [−π, π): S is the
+smoothed sign of the distance to the *nearest* periodic copy ``G = c + 2πk``
+of the front, so every copy stays put, G grows at unit slope away from
+each, and the two sides meet at the midway level (a kink, as at any medial
+axis). ``G ↦ G + 2π`` (a shift by one cell along P) leaves S unchanged,
+which needs ``P·(2π e_i) ∈ 2πℤ``, i.e. P along a grid axis.
 """
 
 from __future__ import annotations
+
+import math
 
 import torch
 
@@ -44,7 +47,8 @@ def reinitialise(u: torch.Tensor, P: tuple[float, float], level: torch.Tensor, g
     dtau = torch.full((u.shape[0],), cfl * h / 2, dtype=torch.float64, device=u.device)
 
     def rhs(v: torch.Tensor, _t: torch.Tensor) -> torch.Tensor:
-        s = torch.sin(base + v - level.reshape(-1, 1, 1).to(v.dtype))
+        w = torch.remainder(base + v - level.reshape(-1, 1, 1).to(v.dtype) + math.pi, 2 * math.pi) - math.pi
+        s = w / torch.sqrt(w * w + h * h)
         pos = s > 0
         pxm, pxp, pym, pyp = weno5_gradient(v, h)
         norm = torch.sqrt(_godunov_norm(P[0] + pxm, P[0] + pxp, pos) + _godunov_norm(P[1] + pym, P[1] + pyp, pos))

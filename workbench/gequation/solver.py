@@ -394,6 +394,8 @@ def integrate(problem: Problem, sched: Schedule, *, reinit: float | None = None,
                     shift = fixed.mean((-2, -1))
                     fixed = fixed - shift.reshape(-1, 1, 1)
                     u = torch.where(steep.reshape(-1, 1, 1), fixed, u)
+                    # G = P·x + u + offset is what reinitialisation preserved at the front
+                    offset = torch.where(steep, offset + shift.to(torch.float64), offset)
                     reinit_count += steep.cpu().long()
         record(k)
     return {"history": history, "identity": identity, "id_every": id_every, "frames": frames,
