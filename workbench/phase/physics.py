@@ -40,7 +40,7 @@ import numpy as np
 import torch
 
 from .. import runtime, validate
-from .projections import magnitude_projection, support_projection
+from .projections import magnitude_projection, modulus, support_projection
 
 MAX_FLUX = 1e15
 MIN_ARRAY, MAX_ARRAY = 16, 4096
@@ -305,6 +305,7 @@ class FourierMagnitude:
         friedel = np.where(both, 0.5 * (mag + mag_r), np.where(meas, mag, mag_r))
         self.magnitude = self._t(friedel[:, :h])
         self.measured = torch.as_tensor((meas | meas_r)[:, :h], device=self.device)
+        self._all_measured = bool(self.measured.all())
         # R_F over the full plane from the half plane: columns 1..N/2-1 stand for k and -k
         twin_cols = np.zeros(h, bool)
         twin_cols[1:n // 2] = True
@@ -332,7 +333,7 @@ class FourierMagnitude:
 
     def project_magnitude(self, z: torch.Tensor) -> torch.Tensor:
         """``P_M`` in Fourier space."""
-        return magnitude_projection(z, self.magnitude, self.measured)
+        return magnitude_projection(z, self.magnitude, None if self._all_measured else self.measured)
 
     def project_support(self, u: torch.Tensor) -> torch.Tensor:
         """``P_S`` in real space."""
@@ -340,7 +341,7 @@ class FourierMagnitude:
 
     def fourier_error(self, z: torch.Tensor) -> torch.Tensor:
         """``R_F`` of spectra ``z`` (half plane), one value per leading index."""
-        a = z.abs()
+        a = modulus(z)
         num = ((a - self._ma).abs() * self._wa).sum((-2, -1)) + ((a - self._mb).abs() * self._wb).sum((-2, -1))
         return num / self._norm
 
