@@ -29,6 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NamedTuple
 
+import numpy as np
 import torch
 
 from .grid import Grid
@@ -77,6 +78,11 @@ class Flow:
     def describe(self) -> str:
         return self.name
 
+    def streamfunction(self, x: np.ndarray, y: np.ndarray, t: float, A: float, B: float,
+                       omega: float) -> np.ndarray:
+        """ψ with ``V = (−ψ_y, ψ_x)`` on a mesh (for drawing streamlines)."""
+        raise NotImplementedError
+
 
 def _col(v: torch.Tensor) -> torch.Tensor:
     return v.reshape(-1, 1, 1)
@@ -93,6 +99,9 @@ class Cellular(Flow):
         A = _col(A)
         sx, cx, sy, cy = torch.sin(x), torch.cos(x), torch.sin(y), torch.cos(y)
         return FlowField(-A * sx * cy, A * cx * sy, -A * cx * cy, torch.zeros_like(A))
+
+    def streamfunction(self, x, y, t, A, B, omega):
+        return A * np.sin(x) * np.sin(y)
 
     def bounds(self, A, B):
         # |sin x cos y| + |cos x sin y| = max|sin(x ± y)| ≤ 1, |V| ≤ A
@@ -114,6 +123,9 @@ class Oscillating(Flow):
         sx, cx, sy, cy = torch.sin(xi), torch.cos(xi), torch.sin(y), torch.cos(y)
         return FlowField(-A * sx * cy, A * cx * sy, -A * cx * cy, torch.zeros_like(A))
 
+    def streamfunction(self, x, y, t, A, B, omega):
+        return A * np.sin(x + B * np.sin(omega * t)) * np.sin(y)
+
     def bounds(self, A, B):
         return Cellular().bounds(A, B)
 
@@ -128,6 +140,9 @@ class Modulated(Flow):
     def field(self, grid, t, A, B, omega):
         amp = A * (1 + B * torch.sin(omega * t))
         return Cellular().field(grid, t, amp, B, omega)
+
+    def streamfunction(self, x, y, t, A, B, omega):
+        return A * (1 + B * np.sin(omega * t)) * np.sin(x) * np.sin(y)
 
     def bounds(self, A, B):
         return Cellular().bounds(A.abs() * (1 + B.abs()), B)
@@ -169,6 +184,19 @@ class Shear(Flow):
         fmax, dfmax = float(f.abs().max()), float(df.abs().max())
         A = A.abs()
         return Bounds(A * fmax, 0.5 * A * dfmax, A * fmax)
+
+    def streamfunction(self, x, y, t, A, B, omega):
+        # ψ = −A ∫f dy: the periodic part spectrally, the mean part as −A f̄ y
+        n = 256
+        f = self.function()(torch.arange(n, dtype=torch.float64) * (2 * math.pi / n)).numpy()
+        k = np.fft.rfftfreq(n, d=1.0 / n)
+        fh = np.fft.rfft(f - f.mean())
+        fh[1:] = fh[1:] / (1j * k[1:])
+        fh[0] = 0
+        F = np.fft.irfft(fh, n=n)
+        yy = np.mod(y, 2 * math.pi)
+        Fy = np.interp(yy, np.arange(n + 1) * (2 * math.pi / n), np.append(F, F[0]))
+        return -A * (Fy + f.mean() * y)
 
     def max_along(self, direction: tuple[float, float]) -> float:
         """``max_y f(y)·P₁``: the exact inviscid front speed excess for P along x."""

@@ -1,0 +1,297 @@
+"""The flame-speed sweep explorer (Panel): s_T(A) curves filled point by point.
+
+Pick models, flow, A range, d, ω, B and grid; "Run sweep" runs
+:func:`workbench.gequation.sweep` for each model through the spine's sweep
+runner inside a :class:`~workbench.ui.LatestRunner` job, so each finished
+point appears at once with the progress bar moving; a newer run or "Cancel"
+stops the current one between points. Click a point to see that run's
+front (G = 0, unfolded over the streamlines, a player over its snapshots)
+and ⟨u⟩(t) with the fitted slope. Views: s_T against A, log-log, or against
+A/log A (the inviscid law); the strain models' quenching amplitude A* is
+marked. Errors (bad ranges, blow-ups) go to the Status line; the view stays
+usable. Finished sweeps are memoised per parameter set across sessions.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from typing import Any
+
+import holoviews as hv
+import numpy as np
+import panel as pn
+import param
+import xarray as xr
+
+from ..sweep import ChunkEvent
+from ..ui import ExportButtons, LatestRunner, Status
+from . import plots
+from .flows import FLOWS
+from .models import MODELS
+from .sweep import quenching_amplitude, sweep
+
+_CACHE: OrderedDict[tuple, xr.Dataset] = OrderedDict()
+_CACHE_LOCK = threading.Lock()
+CACHE_ITEMS = 32
+STRAIN_MODELS = ("strain", "curvature-strain")
+
+
+def _cached(key: tuple) -> xr.Dataset | None:
+    with _CACHE_LOCK:
+        if key in _CACHE:
+            _CACHE.move_to_end(key)
+            return _CACHE[key]
+    return None
+
+
+def _store(key: tuple, ds: xr.Dataset) -> None:
+    with _CACHE_LOCK:
+        _CACHE[key] = ds
+        while len(_CACHE) > CACHE_ITEMS:
+            _CACHE.popitem(last=False)
+
+
+class FlameSpeedExplorer(pn.viewable.Viewer):
+    """s_T(A) sweeps of G-equation models with per-point fronts and histories."""
+
+    models = param.ListSelector(default=["inviscid", "strain"], objects=list(MODELS),
+                                doc="G-equation models to sweep")
+    flow = param.Selector(default="cellular", objects=list(FLOWS), doc="periodic flow")
+    A_min = param.Number(default=0.5, bounds=(0.0, 64.0), doc="smallest flow amplitude A")
+    A_max = param.Number(default=4.0, bounds=(0.0, 64.0), doc="largest flow amplitude A")
+    n_A = param.Integer(default=6, bounds=(2, 32), doc="amplitudes in the sweep (evenly spaced)")
+    d = param.Number(default=0.5, bounds=(0.0, 5.0), doc="model coefficient d (diffusivity / Markstein length)")
+    omega = param.Number(default=1.0, bounds=(0.05, 50.0), doc="frequency ω of the time-periodic flows")
+    B = param.Number(default=1.0, bounds=(-5.0, 5.0), doc="oscillation / modulation depth B")
+    grid = param.Selector(default=32, objects=[16, 24, 32, 48, 64, 96, 128], doc="grid points per side")
+    crossings = param.Number(default=6.0, bounds=(1.0, 40.0), doc="horizon in cell-crossing times")
+    batch = param.Integer(default=1, bounds=(1, 32), doc="points computed together (one chunk)")
+    view = param.Selector(default=plots.VIEWS[0], objects=list(plots.VIEWS), doc="axes of the s_T plot")
+    frame = param.Integer(default=-1, bounds=(-1, 100), doc="front snapshot shown (-1: the last)")
+    device = param.String(default="", doc="compute device ('' = WORKBENCH_DEVICE or auto)")
+
+    def __init__(self, **params: Any):
+        super().__init__(**params)
+        self.status = Status()
+        self.results: dict[str, xr.Dataset] = {}
+        self.points: dict[str, dict[float, tuple[float, float]]] = {}
+        self.selected: tuple[str, float] | None = None
+        self._speeds = pn.pane.HoloViews(None, sizing_mode="stretch_width", name="speeds",
+                                         css_classes=["wb-gq-speeds"])
+        self._front = pn.pane.HoloViews(None, sizing_mode="stretch_width", name="front",
+                                        css_classes=["wb-gq-front"])
+        self._history = pn.pane.HoloViews(None, sizing_mode="stretch_width", name="history",
+                                          css_classes=["wb-gq-history"])
+        self._summary = pn.pane.Markdown("Run a sweep, then click a point.", css_classes=["wb-gq-summary"])
+        self._runner = LatestRunner(self._finished, self._failed, self.status.busy)
+        self._run_btn = pn.widgets.Button(name="Run sweep", button_type="primary", css_classes=["wb-gq-run"])
+        self._run_btn.on_click(lambda _e: self.run())
+        self._cancel_btn = pn.widgets.Button(name="Cancel", css_classes=["wb-gq-cancel"])
+        self._cancel_btn.on_click(lambda _e: self._runner.cancel())
+        self._player = pn.widgets.Player(name="snapshot", start=0, end=1, value=0, loop_policy="once",
+                                         interval=400, css_classes=["wb-gq-player"], visible=False)
+        self._player.param.watch(lambda e: setattr(self, "frame", int(e.new)), "value")
+        self.export = ExportButtons(figure=self.figure, data=self.data, filename="gequation_speeds")
+        self._draw_speeds()
+
+    # ---- compute ---------------------------------------------------------------------------------
+
+    def amplitudes(self) -> np.ndarray:
+        if not self.A_max > self.A_min:
+            raise ValueError(f"A_max must be larger than A_min; got A_min={self.A_min}, A_max={self.A_max}")
+        return np.linspace(self.A_min, self.A_max, int(self.n_A))
+
+    def _key(self, model: str, A: np.ndarray) -> tuple:
+        return (model, self.flow, tuple(np.round(A, 12)), self.d, self.omega, self.B, int(self.grid),
+                float(self.crossings), self.device)
+
+    def run(self) -> None:
+        """Sweep every chosen model over the A range (newest request wins)."""
+        try:
+            if not self.models:
+                raise ValueError("models must name at least one G-equation model")
+            A = self.amplitudes()
+        except (ValueError, TypeError) as exc:
+            self.status.error(exc)
+            return
+        models = list(self.models)
+        kwargs = dict(flow=self.flow, A=list(A), d=float(self.d), omega=float(self.omega), B=float(self.B),
+                      grid=int(self.grid), crossings=float(self.crossings), chunk_size=int(self.batch),
+                      n_frames=9, frame_grid=min(int(self.grid), 64), device=self.device or None)
+        self.points = {m: {} for m in models}
+        self.results = {}
+        self.selected = None
+        total = len(models) * len(A)
+
+        def job(cancel: threading.Event) -> dict[str, xr.Dataset]:
+            out: dict[str, xr.Dataset] = {}
+            for i, model in enumerate(models):
+                key = self._key(model, A)
+                ds = _cached(key)
+                if ds is None:
+                    def on_chunk(ev: ChunkEvent, i=i, model=model) -> None:
+                        self._on_chunk(model, ev, (i * len(A) + ev.done_points) / total)
+                    ds = sweep(model, callbacks=[on_chunk], should_stop=cancel.is_set, **kwargs)
+                    if not cancel.is_set() and not (ds.failed != "").any():
+                        _store(key, ds)
+                out[model] = ds
+                self._take(model, ds)
+                self.status.progress((i + 1) * len(A) / total, f"{model}: {len(A)} points done")
+                if cancel.is_set():
+                    break
+            return out
+
+        self.status.progress(0.0, f"sweeping {len(models)} model(s) x {len(A)} amplitudes on "
+                                  f"{self.grid}² ...")
+        self._runner.submit(job)
+
+    def _on_chunk(self, model: str, ev: ChunkEvent, fraction: float) -> None:
+        if ev.result is not None:
+            for k, a in enumerate(ev.params["A"]):
+                self.points[model][float(a)] = (float(ev.result.s_T.values[k]),
+                                                float(ev.result.s_T_error.values[k]))
+        text = f"{model}: A = {', '.join(f'{a:.3g}' for a in ev.params['A'])}"
+        if ev.error:
+            text += f" failed: {ev.error}"
+        self.status.progress(fraction, text)
+        self._draw_speeds()
+
+    def _take(self, model: str, ds: xr.Dataset) -> None:
+        self.results[model] = ds
+        self.points[model] = {float(a): (float(s), float(e)) for a, s, e in
+                              zip(ds.A.values, ds.s_T.values, ds.s_T_error.values) if np.isfinite(s)}
+
+    def _finished(self, out: dict[str, xr.Dataset]) -> None:
+        for model, ds in out.items():
+            self._take(model, ds)
+        problems = []
+        for model, ds in out.items():
+            for a, why, err in zip(ds.A.values, ds.failed.values, ds.error.values):
+                if why or err:
+                    problems.append(f"{model} A={a:g}: {why or err}")
+        self._draw_speeds()
+        if problems:
+            self.status.error("; ".join(problems[:3]) + (" ..." if len(problems) > 3 else ""))
+        else:
+            self.status.progress(1.0, "sweep done: click a point to see its front and <u>(t)")
+        if out and self.selected is None:
+            model = next(iter(out))
+            self.select(model, float(out[model].A.values[-1]))
+
+    def _failed(self, exc: BaseException) -> None:
+        self.status.error(exc)
+        self._draw_speeds()
+
+    # ---- views -----------------------------------------------------------------------------------
+
+    def a_star(self) -> dict[str, float]:
+        out = {}
+        for model, pts in self.points.items():
+            if model in STRAIN_MODELS and pts:
+                A = sorted(pts)
+                out[model] = quenching_amplitude(A, [pts[a][0] for a in A], tol=0.05)
+        return out
+
+    @param.depends("view", watch=True)
+    def _draw_speeds(self) -> None:
+        view = plots.speed_curves(self.points, self.view, self.a_star())
+        tap = hv.streams.Tap(source=view, x=None, y=None)
+        tap.add_subscriber(self._on_tap)
+        self._speeds.object = view
+
+    def _on_tap(self, x: float | None = None, y: float | None = None) -> None:
+        if x is None or y is None:
+            return
+        best, dist = None, np.inf
+        for model, pts in self.points.items():
+            for a, (s, _e) in pts.items():
+                xa = plots._x(np.array([a]), self.view)[0]
+                if not np.isfinite(xa):
+                    continue
+                if self.view == "log-log" and s > 0 and xa > 0 and x > 0 and y > 0:
+                    dd = np.hypot(np.log(xa / x), np.log(s / y))
+                else:
+                    dd = np.hypot((xa - x) / max(self.A_max, 1e-9), (s - y) / 4)
+                if dd < dist:
+                    best, dist = (model, a), dd
+        if best is not None:
+            self.select(*best)
+
+    def select(self, model: str, A: float) -> None:
+        """Show the run (model, A): its front snapshots and its ⟨u⟩(t)."""
+        if model not in self.results:
+            return
+        ds = self.results[model].sel(A=A, method="nearest")
+        for extra in ("d", "omega", "B"):
+            if extra in ds.dims:
+                ds = ds.isel({extra: 0})
+        self.selected = (model, float(ds.A))
+        n = int(ds.sizes["frame"])
+        self._player.param.update(end=n - 1, value=n - 1, visible=n > 1)
+        self.frame = n - 1
+        self._draw_run()
+
+    @param.depends("frame", watch=True)
+    def _draw_run(self) -> None:
+        if self.selected is None:
+            return
+        model, A = self.selected
+        ds = self.results[model].sel(A=A)
+        if not np.isfinite(float(ds.s_T)):
+            self.status.error(f"{model} at A={A:g} has no result: {str(ds.error.values) or 'failed'}")
+            return
+        frame = min(max(self.frame, -1), int(ds.sizes["frame"]) - 1)
+        ds = ds.assign_coords(A=A)
+        ds.attrs = self.results[model].attrs
+        self._front.object = plots.front_view(ds, frame, self.flow)
+        self._history.object = plots.history_view(ds)
+        self._summary.object = (f"**{model}**, {self.flow} flow, A = {A:.4g}: s_T = {float(ds.s_T):.4f} ± "
+                                f"{float(ds.s_T_error):.2g} (converged: {bool(ds.converged)}), "
+                                f"t_final = {float(ds.t_final):.3g}, {int(ds.n_steps)} steps")
+
+    # ---- export ----------------------------------------------------------------------------------
+
+    def figure(self) -> hv.Overlay | hv.Layout | None:
+        if not any(self.points.values()):
+            return None
+        return plots.speed_curves(self.points, self.view, self.a_star())
+
+    def data(self) -> xr.Dataset | None:
+        if not self.results:
+            return None
+        keep = ["s_T", "s_T_error", "converged", "s_T_identity", "t_final", "error", "failed"]
+        parts = [ds[[v for v in keep if v in ds]].expand_dims(model=[m]) for m, ds in self.results.items()]
+        out = xr.concat(parts, dim="model", join="outer")
+        out.attrs = dict(next(iter(self.results.values())).attrs)
+        return out
+
+    # ---- layout ----------------------------------------------------------------------------------
+
+    def controls(self) -> pn.Column:
+        w = pn.widgets
+        return pn.Column(
+            w.CheckBoxGroup.from_param(self.param.models, name="Models", inline=False,
+                                       css_classes=["wb-gq-models"]),
+            w.Select.from_param(self.param.flow, name="Flow", css_classes=["wb-gq-flow"]),
+            pn.Row(w.FloatInput.from_param(self.param.A_min, name="A min", css_classes=["wb-gq-amin"]),
+                   w.FloatInput.from_param(self.param.A_max, name="A max", css_classes=["wb-gq-amax"])),
+            w.IntSlider.from_param(self.param.n_A, name="Amplitudes", css_classes=["wb-gq-na"]),
+            w.FloatInput.from_param(self.param.d, name="d", css_classes=["wb-gq-d"]),
+            pn.Row(w.FloatInput.from_param(self.param.omega, name="omega"),
+                   w.FloatInput.from_param(self.param.B, name="B")),
+            w.Select.from_param(self.param.grid, name="Grid N", css_classes=["wb-gq-grid"]),
+            w.FloatSlider.from_param(self.param.crossings, name="Cell crossings", step=1.0),
+            w.IntInput.from_param(self.param.batch, name="Points per batch"),
+            pn.Row(self._run_btn, self._cancel_btn),
+            w.RadioButtonGroup.from_param(self.param.view, name="View", css_classes=["wb-gq-view"]),
+            self.export, sizing_mode="stretch_width")
+
+    def __panel__(self) -> pn.viewable.Viewable:
+        return pn.Column(
+            self.status,
+            pn.Row(self._speeds, sizing_mode="stretch_width"),
+            self._summary,
+            pn.Row(pn.Column(self._front, self._player, sizing_mode="stretch_width"), self._history,
+                   sizing_mode="stretch_width"),
+            sizing_mode="stretch_width")
