@@ -3,8 +3,8 @@
 Each session opens a dashboard in headless Chromium (one browser, one context per
 session) and, for ``--duration`` seconds, nudges a slider with the keyboard and
 waits for the plot to update. The latency of one interaction runs from the key
-press to the first change of a plot's data source in that page's Bokeh
-document (measured in the page with ``performance.now()``, so it includes the
+press to the first change of a plot in that page's Bokeh document (new
+data in a source, or a plot replaced in its layout) (measured in the page with ``performance.now()``, so it includes the
 round trip, the server's computation and the patch arriving back).
 
 Reports errors (console errors, timeouts), latency p50/p95/max, interactions
@@ -38,9 +38,14 @@ WATCH_JS = """
   window.__wb = {t0: null, lat: []};
   for (const doc of Bokeh.documents) {
     doc.on_change((ev) => {
+      // a plot update: new data in a source, or a plot (re)placed in a layout; layout-size echoes,
+      // widgets, the status line and the URL do not count
       const m = ev.model;
-      const isData = m && m.constructor && /ColumnDataSource/.test(m.constructor.__name__ || '');
-      if (isData && window.__wb.t0 !== null) {
+      const name = (m && m.constructor && m.constructor.__name__) || '';
+      const attr = ev.attr || '';
+      const isPlot = /ColumnDataSource|GlyphRenderer|Figure|Plot|Row|Column|GridBox|Tabs/.test(name)
+                     && !/^(inner|outer)_/.test(attr);
+      if (isPlot && window.__wb.t0 !== null) {
         window.__wb.lat.push(performance.now() - window.__wb.t0);
         window.__wb.t0 = null;
       }
@@ -153,7 +158,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--app", default="hj_landscapes")
     ap.add_argument("--query", default="", help="query string, e.g. '?dim=2'")
-    ap.add_argument("--selector", default=".noUi-handle", help="CSS selector of the slider handle to nudge")
+    ap.add_argument("--selector", default=".noUi-handle >> nth=1",
+                    help="selector of the slider handle to nudge (default: the second slider, HJ's t)")
     ap.add_argument("--sessions", type=int, default=20)
     ap.add_argument("--duration", type=float, default=60.0)
     ap.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for one update")

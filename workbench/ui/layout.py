@@ -21,7 +21,7 @@ def device_badge(device: Any = None) -> pn.pane.HTML:
     return pn.pane.HTML(
         f'<span class="wb-device" style="padding:2px 8px;border-radius:8px;'
         f'background:rgba(255,255,255,0.2);font-size:0.9em">device: {label}</span>',
-        margin=(12, 10), sizing_mode="fixed", width=280, name="device")
+        margin=(12, 10), width=280, height=30, name="device")
 
 
 class Status(pn.viewable.Viewer):
