@@ -53,3 +53,23 @@ def test_cancel_keeps_finished_runs_and_errors_show_in_status(explorer):
     explorer.run()  # and the next valid run works
     assert explorer.status.message == "done: 4 runs per algorithm"
     assert np.isfinite(explorer.result["error"].values).all()
+
+
+def test_uploaded_image_becomes_the_phantom(explorer):
+    import io
+
+    import matplotlib.pyplot as plt
+
+    from .helpers import blobs
+
+    explorer.phantom = "image file"  # nothing uploaded yet: a clear message, nothing breaks
+    assert "upload a PNG/JPEG/TIFF image first" in explorer.status.message
+    buf = io.BytesIO()
+    plt.imsave(buf, blobs(16), cmap="gray", format="png")
+    explorer._upload.filename = "blobs.png"
+    explorer._upload.value = buf.getvalue()
+    m = explorer.measurement()
+    assert m.size == 32 and m.truth[m.support].max() > 0 and explorer.status.message == ""
+    # the grey levels of the image are the object (up to the flux scale): brightest pixel where blobs peaks
+    peak = np.unravel_index(np.argmax(m.truth), m.truth.shape)
+    assert peak == (8 + 7, 8 + 10)  # blobs(16) peaks at (row 7, col 10); embedded at offset 8

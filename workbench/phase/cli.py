@@ -29,17 +29,12 @@ def _algorithms(text: str) -> list[str]:
     return names
 
 
-def measurement_from_args(args: argparse.Namespace) -> Any:
-    """The measurement named by ``--phantom`` (simulated) or ``--data`` (loaded)."""
-    from . import phantoms, physics
-
+def measurement_spec(args: argparse.Namespace) -> dict[str, Any]:
+    """JSON-able description of the measurement: ``--data`` (loaded) or ``--phantom`` (simulated)."""
     if args.data is not None:
-        return physics.load(args.data)
-    size = validate.integer("size", args.size, lo=physics.MIN_ARRAY, hi=physics.MAX_ARRAY)
-    oversampling = validate.number("oversampling", args.oversampling, lo=2, hi=16)
-    obj = phantoms.phantom(args.phantom, max(int(size / oversampling), phantoms.MIN_SIZE), seed=args.phantom_seed)
-    return physics.simulate(obj, size, flux=args.flux, noise=not args.noiseless, beamstop=args.beamstop,
-                            seed=args.seed + 1_000_003)
+        return {"data": str(args.data)}
+    return {"phantom_name": args.phantom, "size": args.size, "flux": args.flux, "noise": not args.noiseless,
+            "beamstop": args.beamstop, "data_seed": args.seed + 1_000_003, "oversampling": args.oversampling}
 
 
 def _compare(args: argparse.Namespace) -> int:
@@ -49,9 +44,15 @@ def _compare(args: argparse.Namespace) -> int:
     runs = validate.integer("runs", args.runs, lo=1, hi=study.MAX_RUNS)
     iterations = validate.integer("iterations", args.iterations, lo=1, hi=10_000_000)
     validate.number("flux", args.flux, lo=0, hi=1e15, lo_open=True)
-    m = measurement_from_args(args)
-    ds = study.compare(m, names, runs=runs, iterations=iterations, seed=args.seed, device=args.device,
-                       chunk=args.chunk, threshold=args.threshold)
+    spec = measurement_spec(args)
+    if args.client or args.checkpoint:
+        ds = study.compare_sweep(spec, names, runs=runs, iterations=iterations, seed=args.seed, device=args.device,
+                                 chunk=args.chunk or 10, client=args.client, checkpoint=args.checkpoint)
+        if args.threshold is not None:
+            ds["threshold"] = validate.positive("threshold", args.threshold)
+    else:
+        ds = study.compare(study.load_measurement(spec), names, runs=runs, iterations=iterations, seed=args.seed,
+                           device=args.device, chunk=args.chunk, threshold=args.threshold)
     table = study.summary(ds)
     if not args.json:
         for name, row in table.items():
@@ -81,7 +82,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--chunk", type=int, default=None, help="runs computed together (default: all)")
     p.add_argument("--threshold", type=float, default=None,
                    help="good-minimum R_F threshold (default 1.1 R_F(truth) + 0.005)")
-    p.add_argument("--phantom-seed", type=int, default=0, help="seed of the phantom's random features")
+    p.add_argument("--client", default=None,
+                   help="run chunks on dask: 'local' (LocalCluster) or a scheduler address")
+    p.add_argument("--checkpoint", default=None, help="folder keeping finished chunks (a rerun resumes)")
     add_common(p)
     p.set_defaults(func=_compare)
     parser.set_defaults(func=lambda args: (parser.print_help(), 0)[1])

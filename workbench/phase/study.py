@@ -195,3 +195,68 @@ def summary(ds: xr.Dataset) -> dict[str, dict[str, float]]:
             row["real_error_mean"] = float(np.nanmean(ds["real_error"].sel(algorithm=name).values))
         out[str(name)] = row
     return out
+
+
+def simulated(phantom_name: str, size: int, flux: float, noise: bool = True, beamstop: float = 0.0,
+              data_seed: int = 0, oversampling: float = 2.0) -> Measurement:
+    """The measurement of a named phantom (object ``size / oversampling``), as the CLI and sweeps build it."""
+    from .phantoms import MIN_SIZE, phantom
+    from .physics import simulate
+
+    oversampling = validate.number("oversampling", oversampling, lo=2, hi=16)
+    obj = phantom(phantom_name, max(int(size / oversampling), MIN_SIZE), seed=0)
+    return simulate(obj, size, flux=flux, noise=noise, beamstop=beamstop, seed=data_seed)
+
+
+def sweep_chunk(params: dict[str, np.ndarray], *, measurement: dict[str, Any], iterations: int, seed: int,
+                record_every: int = 10, device: str | None = None, dtype: str | None = None,
+                algorithm_params: dict[str, dict[str, Any]] | None = None) -> xr.Dataset:
+    """Chunk function for :func:`workbench.sweep.run_sweep` over the grid ``{"algorithm", "run"}``.
+
+    ``measurement`` holds JSON-able arguments: either ``{"data": path}`` (a measured pattern)
+    or the keywords of :func:`simulated`. Every point is one run of one algorithm.
+    """
+    physics = FourierMagnitude(load_measurement(measurement), device=device, dtype=dtype)
+    names, runs = np.asarray(params["algorithm"]), np.asarray(params["run"])
+    parts = []
+    for name in dict.fromkeys(names.tolist()):  # points are grouped by algorithm (C order of the grid)
+        sel = names == name
+        ds = reconstruct(physics, str(name), runs[sel].tolist(), iterations=iterations, seed=seed,
+                         record_every=record_every, **(algorithm_params or {}).get(str(name), {}))
+        parts.append(ds.drop_vars("run").rename({"run": "point"}))
+    return xr.concat(parts, dim="point", data_vars="minimal", coords="minimal", compat="override", join="outer")
+
+
+def compare_sweep(measurement: dict[str, Any], algorithms_: Sequence[str] = ("oss", "gps"), *, runs: int = 100,
+                  iterations: int = 2000, seed: int = 0, device: str | None = None, dtype: str | None = None,
+                  chunk: int = 10,
+                  client: Any = None, checkpoint: str | None = None, record_every: int = 10,
+                  algorithm_params: dict[str, dict[str, Any]] | None = None) -> xr.Dataset:
+    """:func:`compare` through :func:`workbench.sweep.run_sweep`: resumable and scalable on dask.
+
+    ``client="local"`` starts a LocalCluster, an address joins a running scheduler; ``checkpoint``
+    keeps finished chunks so an interrupted study resumes. The result is over ``(algorithm, run)``.
+    """
+    from ..sweep import run_sweep
+
+    for name in validate.non_empty("algorithms", list(algorithms_)):
+        validate.choice("algorithm", name, algorithms.ALGORITHMS)
+    runs = validate.integer("runs", runs, lo=1, hi=MAX_RUNS)
+    fixed = {"measurement": dict(measurement), "iterations": int(iterations), "seed": int(seed),
+             "record_every": int(record_every), "device": device, "dtype": dtype,
+             "algorithm_params": algorithm_params or {}}
+    ds = run_sweep(sweep_chunk, {"algorithm": list(algorithms_), "run": list(range(runs))}, fixed=fixed,
+                   chunk_size=chunk, client=client, checkpoint=checkpoint, name="phase.compare")
+    spec = dict(measurement)
+    m = load_measurement(spec)
+    threshold = metrics.default_threshold(FourierMagnitude(m, dtype=dtype))
+    ds["threshold"] = xr.DataArray(threshold, attrs={"long_name": "good-minimum threshold on R_F", "units": "1"})
+    return xr.merge([ds, measurement_dataset(m)], combine_attrs="override")
+
+
+def load_measurement(spec: dict[str, Any]) -> Measurement:
+    """A measurement from JSON-able arguments: ``{"data": path}`` or the keywords of :func:`simulated`."""
+    from .physics import load
+
+    spec = dict(spec)
+    return load(spec.pop("data")) if "data" in spec else simulated(**spec)

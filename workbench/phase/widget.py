@@ -24,21 +24,39 @@ from .. import runtime
 from ..ui import ExportButtons, LatestRunner, Status
 from . import metrics, plots, study
 from .algorithms import ALGORITHMS, schedule
-from .phantoms import PHANTOMS, phantom
+from .phantoms import PHANTOMS, from_image
 from .physics import FourierMagnitude, simulate
+
+
+IMAGE = "image file"
+MAX_IMAGE_BYTES = 8 * 2**20
 
 
 @pn.cache(max_items=16)
 def cached_measurement(name: str, size: int, log_flux: float, beamstop: float, seed: int):
     """The simulated pattern for these settings (shared by every session of the server)."""
-    return simulate(phantom(name, size // 2, seed=0), size, flux=10.0**log_flux, beamstop=beamstop,
-                    seed=seed + 1_000_003)
+    return study.simulated(name, size, flux=10.0**log_flux, beamstop=beamstop, data_seed=seed + 1_000_003)
+
+
+def image_object(data: bytes, filename: str, n: int) -> np.ndarray:
+    """An uploaded image file as an ``n x n`` object (via :func:`~workbench.phase.phantoms.from_image`)."""
+    import tempfile
+    from pathlib import Path
+
+    if len(data) > MAX_IMAGE_BYTES:
+        raise ValueError(f"image file must be at most {MAX_IMAGE_BYTES // 2**20} MiB, got {len(data)} bytes")
+    suffix = Path(filename or "image.png").suffix.lower() or ".png"
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"upload{suffix}"
+        path.write_bytes(data)
+        return from_image(path, n)
 
 
 class PhaseRetrievalExplorer(pn.viewable.Viewer):
     """Histogram study of ER / HIO / RAAR / OSS / GPS on a simulated diffraction pattern."""
 
-    phantom = param.Selector(default="vesicle", objects=list(PHANTOMS), doc="simulated object")
+    phantom = param.Selector(default="vesicle", objects=[*PHANTOMS, IMAGE],
+                             doc="simulated object (or an uploaded image file)")
     size = param.Selector(default=64, objects=[32, 64, 128, 256], doc="array size N (object N/2: oversampling 2)")
     log_flux = param.Number(default=8.0, bounds=(5.0, 10.0), step=0.5, doc="log10 of the total photon count")
     beamstop = param.Number(default=0.0, bounds=(0.0, 8.0), step=0.5, doc="radius of the missing centre (pixels)")
@@ -78,8 +96,17 @@ class PhaseRetrievalExplorer(pn.viewable.Viewer):
         self._run_btn.on_click(lambda _e: self.run())
         self._cancel_btn = pn.widgets.Button(name="Cancel", css_classes=["wb-phase-cancel"])
         self._cancel_btn.on_click(lambda _e: self._runner.cancel())
+        self._upload = pn.widgets.FileInput(accept=".png,.jpg,.jpeg,.tif,.tiff,.bmp", multiple=False,
+                                            css_classes=["wb-phase-upload"], sizing_mode="stretch_width")
+        self._upload.param.watch(self._uploaded, "value")
         self.export = ExportButtons(figure=self.figure, data=self.data, filename="phase_retrieval")
         self.show_pattern()
+
+    def _uploaded(self, _event: Any) -> None:
+        if self.phantom == IMAGE:
+            self.show_pattern()
+        else:
+            self.phantom = IMAGE
 
     # ---- compute ---------------------------------------------------------------------------------
 
@@ -90,8 +117,14 @@ class PhaseRetrievalExplorer(pn.viewable.Viewer):
                 "gps-f": gps, "gps-rf": gps}
 
     def measurement(self):
-        return cached_measurement(self.phantom, int(self.size), float(self.log_flux), float(self.beamstop),
-                                  int(self.seed))
+        if self.phantom != IMAGE:
+            return cached_measurement(self.phantom, int(self.size), float(self.log_flux), float(self.beamstop),
+                                      int(self.seed))
+        if not self._upload.value:
+            raise ValueError("phantom 'image file': upload a PNG/JPEG/TIFF image first")
+        obj = image_object(self._upload.value, self._upload.filename, int(self.size) // 2)
+        return simulate(obj, int(self.size), flux=10.0**self.log_flux, beamstop=self.beamstop,
+                        seed=self.seed + 1_000_003)
 
     @param.depends("phantom", "size", "log_flux", "beamstop", "seed", watch=True)
     def show_pattern(self) -> None:
@@ -100,6 +133,7 @@ class PhaseRetrievalExplorer(pn.viewable.Viewer):
         except (ValueError, TypeError) as exc:
             self.status.error(exc)
             return
+        self.status.clear()
         self._pattern.object = plots.pattern(study.measurement_dataset(m))
 
     def run(self) -> None:
@@ -236,6 +270,8 @@ class PhaseRetrievalExplorer(pn.viewable.Viewer):
         w = pn.widgets
         return pn.Column(
             w.Select.from_param(self.param.phantom, name="Phantom", css_classes=["wb-phase-phantom"]),
+            pn.pane.Markdown("Image file (grey levels become the object):", margin=(0, 10)),
+            self._upload,
             w.Select.from_param(self.param.size, name="Array size N", css_classes=["wb-phase-size"]),
             w.FloatSlider.from_param(self.param.log_flux, name="log10 flux", css_classes=["wb-phase-flux"]),
             w.FloatSlider.from_param(self.param.beamstop, name="Beamstop radius (px)",
