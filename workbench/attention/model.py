@@ -116,15 +116,15 @@ def tokenize(text: str | list[str]) -> dict[str, Any]:
     """
     texts, single = _as_texts(text)
     tokenizer = load_tokenizer()
-    ids = tokenizer(texts, truncation=False, add_special_tokens=True, verbose=False)["input_ids"]
-    for i, row in enumerate(ids):
-        if len(row) > MAX_POSITIONS:
-            name = "text" if single else f"text[{i}]"
-            raise ValueError(f"{name} has {len(row)} tokens; the model accepts at most {MAX_POSITIONS} "
-                             "positions (including [CLS] and [SEP]): shorten it")
     enc = tokenizer(texts, padding=True, truncation=False, return_tensors="pt", verbose=False)
-    tokens = [tokenizer.convert_ids_to_tokens(row[: len(r)]) for row, r in zip(enc["input_ids"].tolist(), ids)]
-    return {"encoding": enc, "tokens": tokens, "lengths": [len(r) for r in ids], "texts": texts, "single": single}
+    lengths = enc["attention_mask"].sum(dim=1).tolist()
+    for i, length in enumerate(lengths):
+        if length > MAX_POSITIONS:
+            name = "text" if single else f"text[{i}]"
+            raise ValueError(f"{name} has {length} tokens; the model accepts at most {MAX_POSITIONS} "
+                             "positions (including [CLS] and [SEP]): shorten it")
+    tokens = [tokenizer.convert_ids_to_tokens(row[:m]) for row, m in zip(enc["input_ids"].tolist(), lengths)]
+    return {"encoding": enc, "tokens": tokens, "lengths": lengths, "texts": texts, "single": single}
 
 
 class ModelQKV(NamedTuple):
@@ -173,7 +173,10 @@ def model_qkv(text: str | list[str], *, device: str | torch.device | None = None
     Forward hooks on each layer's ``query``, ``key`` and ``value`` projections
     capture their outputs, reshaped to (text, head, position, d_h).
     """
-    info = tokenize(text)
+    return _model_qkv(tokenize(text), device, dtype)
+
+
+def _model_qkv(info: dict[str, Any], device, dtype) -> ModelQKV:
     _, model = load_model(device, dtype)
     dev = next(model.parameters()).device
     enc = {k: v.to(dev) for k, v in info["encoding"].items()}
@@ -187,11 +190,11 @@ def softmax_maps(q: torch.Tensor, k: torch.Tensor, mask: torch.Tensor | None = N
     ``q``, ``k``: (..., text, head, n, d); ``mask``: (text, n) True for real tokens.
     """
     scores = (q @ k.transpose(-1, -2)) * q.shape[-1] ** -0.5
-    if mask is None:
+    if mask is None or bool(mask.all()):  # no padding: nothing to remove
         return torch.softmax(scores, dim=-1)
-    keys = mask[:, None, None, :]                      # (text, 1, 1, key)
-    weights = torch.softmax(scores.masked_fill(~keys, float("-inf")), dim=-1)
-    queries = mask[:, None, :, None]                   # (text, 1, query, 1)
+    bias = torch.zeros(mask.shape, dtype=scores.dtype, device=scores.device).masked_fill(~mask, float("-inf"))
+    weights = torch.softmax(scores + bias[:, None, None, :], dim=-1)   # padded keys: exp(-inf) = 0
+    queries = mask[:, None, :, None]                                    # (text, 1, query, 1)
     return weights.masked_fill(~queries, float("nan"))
 
 
@@ -210,7 +213,7 @@ def model_attention(text: str | list[str], *, device: str | torch.device | None 
     # scores, softmax and mask of every (text, layer, head) map, plus the host copy
     validate.memory_fits("text", 4 * batch * N_LAYERS * N_HEADS * n * n * item, runtime.resolve_device(device))
     with results.timer() as t:
-        qkv = model_qkv(text, device=device, dtype=dtype)
+        qkv = _model_qkv(info, device, dtype)
         maps = softmax_maps(qkv.q, qkv.k, qkv.mask).permute(1, 0, 2, 3, 4)  # (text, layer, head, q, k)
     n = maps.shape[-1]
     tokens = np.array([toks + [""] * (n - len(toks)) for toks in qkv.tokens], dtype=object)
