@@ -295,7 +295,7 @@ def corpus_qkv(n: int, layer: int = 0, *, device: str | torch.device | None = No
     """Real Q, K, V of ``layer`` for ``n`` consecutive corpus tokens: tensors (head, n, d_h).
 
     The model sees at most 512 positions, so the corpus (:func:`corpus_text`,
-    about 2,400 WordPiece tokens) is cut into chunks of 510 tokens, each run
+    about 3,500 WordPiece tokens) is cut into chunks of 510 tokens, each run
     through the model (one batch) with its own [CLS]/[SEP]; the chunks' token
     vectors are concatenated and the corpus is cycled when n exceeds its length.
     """
