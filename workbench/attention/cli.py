@@ -71,7 +71,7 @@ def _dispersion(args: argparse.Namespace) -> int:
     variants = [v.strip() for v in args.variants.split(",") if v.strip()]
     ds = dispersion(ns, variants=variants, source=args.source, window=args.window, mix=args.mix,
                     heads=args.heads, d=args.d, layer=args.layer, max_rows=args.max_rows,
-                    score_bound=args.score_bound, seed=args.seed, device=args.device)
+                    score_bound=args.score_bound, seed=args.seed, device=args.device, client=args.client)
     n = ds["n"].values
     summary = {"n": n.tolist(), "source": args.source,
                "max_weight_loglog_slope": {str(v): round(loglog_slope(n, ds["max_weight"].sel(variant=v).values), 4)
@@ -116,5 +116,6 @@ def register(subparsers: Any) -> None:
     p.add_argument("--layer", type=int, default=0, help="model layer for --source model")
     p.add_argument("--max-rows", type=int, default=256, help="query rows sampled per head")
     p.add_argument("--score-bound", type=float, default=2.0, help="R for --source sphere")
+    p.add_argument("--client", default=None, help="run on dask: 'local' or a scheduler address (default: in process)")
     add_common(p)
     p.set_defaults(func=_dispersion)
