@@ -4,15 +4,13 @@ import pytest
 
 
 @pytest.mark.browser
-def test_run_sweep_draws_points(panel_server, page, console_errors):
-    page.goto(f"{panel_server}/gequation_sweeps?grid=16&crossings=2&n_A=2&models=%5B%22inviscid%22%5D",
-              timeout=60_000)
-    page.wait_for_selector(".wb-gq-run button", timeout=60_000)
-    speeds = page.locator(".wb-gq-speeds")
-    before = speeds.inner_html()
-    page.locator(".wb-gq-run button").click()
-    page.wait_for_function(
-        "() => [...document.querySelectorAll('*')].some(e => e.shadowRoot && "
-        "e.shadowRoot.textContent.includes('sweep done'))", timeout=120_000)
-    assert speeds.inner_html() != before
-    assert not console_errors
+def test_run_sweep_draws_points(open_app, console_errors):
+    page = open_app("gequation_sweeps", "?grid=16&crossings=2&n_A=2&A_max=2.0")
+    page.locator(".wb-gq-speeds").first.wait_for(timeout=60_000)
+    page.get_by_text("Run a sweep, then click a point.").first.wait_for(timeout=60_000)
+    page.locator(".wb-gq-run button").first.click()
+    page.get_by_text("sweep done").first.wait_for(timeout=180_000)
+    # the last point was selected: its front and <u>(t) are drawn and summarised
+    page.get_by_text("s_T =").first.wait_for(timeout=60_000)
+    assert page.get_by_text("Run a sweep, then click a point.").count() == 0
+    assert not [e for e in console_errors if "favicon" not in e]
