@@ -12,7 +12,7 @@ pn.extension()
 
 explorer = PhaseRetrievalExplorer()
 if pn.state.location:
-    pn.state.location.sync(explorer, ["phantom", "size", "log_flux", "beamstop", "algorithms", "runs",
+    pn.state.location.sync(explorer, ["phantom", "size", "log_flux", "support", "beamstop", "algorithms", "runs",
                                       "iterations", "chunk", "beta", "gps_s", "gps_sigma", "seed",
                                       "gallery_algorithm"])
 

@@ -61,6 +61,10 @@ def test_truth_is_scaled_to_the_flux_and_support_contains_it():
     m = noiseless(margin=1)
     assert (np.abs(np.fft.fft2(m.truth, norm="ortho")) ** 2).sum() == pytest.approx(1e9, rel=1e-9)
     assert m.support[m.truth > 0].all()
+    box = physics.simulate(phantoms.vesicle(16), 32, 1e9, support="box", support_margin=0)
+    rows, cols = np.nonzero(box.truth > 0)
+    assert box.support.sum() == (np.ptp(rows) + 1) * (np.ptp(cols) + 1)  # exactly the bounding rectangle
+    assert box.support[box.truth > 0].all()
 
 
 @pytest.mark.parametrize("suffix", [".npz", ".h5"])

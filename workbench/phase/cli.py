@@ -34,7 +34,8 @@ def measurement_spec(args: argparse.Namespace) -> dict[str, Any]:
     if args.data is not None:
         return {"data": str(args.data)}
     return {"phantom_name": args.phantom, "size": args.size, "flux": args.flux, "noise": not args.noiseless,
-            "beamstop": args.beamstop, "data_seed": args.seed + 1_000_003, "oversampling": args.oversampling}
+            "beamstop": args.beamstop, "data_seed": args.seed + 1_000_003, "oversampling": args.oversampling,
+            "support": args.support}
 
 
 def _compare(args: argparse.Namespace) -> int:
@@ -77,6 +78,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--algorithms", default="oss,gps", help="comma list of er,hio,raar,oss,gps,gps-r,gps-f,gps-rf")
     p.add_argument("--size", type=int, default=128, help="array size N (default 128)")
     p.add_argument("--oversampling", type=float, default=2.0, help="linear oversampling N/n >= 2 (default 2)")
+    p.add_argument("--support", default="object", choices=["object", "box"],
+                   help="known support: the object's footprint or its bounding rectangle (default object)")
     p.add_argument("--beamstop", type=float, default=0.0, help="radius of the missing centre in pixels (default 0)")
     p.add_argument("--iterations", type=int, default=2000, help="iterations per run (default 2000)")
     p.add_argument("--chunk", type=int, default=None, help="runs computed together (default: all)")

@@ -158,13 +158,17 @@ def embed(obj: np.ndarray, size: int) -> np.ndarray:
     return out
 
 
+SUPPORTS = ("object", "box")
+
+
 def simulate(obj: np.ndarray, size: int, flux: float = 1e9, *, noise: bool = True, beamstop: float = 0.0,
-             seed: int = 0, support_margin: int = 1) -> Measurement:
+             seed: int = 0, support_margin: int = 1, support: str = "object") -> Measurement:
     """The diffraction pattern of ``obj`` embedded in a ``size x size`` array.
 
     ``flux`` is the total expected photon count; with ``noise`` the counts are
-    Poisson. The support is the object's non-zero set dilated by
-    ``support_margin`` pixels (a loose support, as with measured data).
+    Poisson. The support is the object's non-zero set (``support="object"``) or
+    its bounding rectangle (``"box"``, a loose support as in the OSS paper's
+    vesicle test), dilated by ``support_margin`` pixels.
     """
     obj = np.asarray(obj, dtype=np.float64)
     if obj.ndim != 2:
@@ -180,6 +184,7 @@ def simulate(obj: np.ndarray, size: int, flux: float = 1e9, *, noise: bool = Tru
                          f"= {size / max(obj.shape):.2f}; use size >= {2 * max(obj.shape)}")
     flux = validate.number("flux", flux, lo=0, hi=MAX_FLUX, lo_open=True)
     validate.integer("support_margin", support_margin, lo=0, hi=size // 8)
+    validate.choice("support", support, SUPPORTS)
     u = embed(obj, size)
     if u.sum() <= 0:
         raise ValueError("object must not be all zero")
@@ -188,10 +193,15 @@ def simulate(obj: np.ndarray, size: int, flux: float = 1e9, *, noise: bool = Tru
     truth = u * np.sqrt(scale)
     expected = torch.from_numpy(power * scale)
     intensity = poisson_intensity(expected, runtime.generator(seed, "cpu")).numpy() if noise else expected.numpy()
-    support = dilate(u > 0, support_margin)
-    if 2 * support_extent(support) > size:
-        support = u > 0  # the margin must not break the oversampling condition
-    return Measurement(intensity=intensity, missing=beamstop_mask(size, beamstop), support=support,
+    footprint = u > 0
+    if support == "box":
+        rows, cols = np.nonzero(footprint)
+        footprint = np.zeros_like(footprint)
+        footprint[rows.min():rows.max() + 1, cols.min():cols.max() + 1] = True
+    support_mask = dilate(footprint, support_margin)
+    if 2 * support_extent(support_mask) > size:
+        support_mask = footprint  # the margin must not break the oversampling condition
+    return Measurement(intensity=intensity, missing=beamstop_mask(size, beamstop), support=support_mask,
                        truth=truth, flux=flux, noise=noise)
 
 

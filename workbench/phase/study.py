@@ -198,14 +198,14 @@ def summary(ds: xr.Dataset) -> dict[str, dict[str, float]]:
 
 
 def simulated(phantom_name: str, size: int, flux: float, noise: bool = True, beamstop: float = 0.0,
-              data_seed: int = 0, oversampling: float = 2.0) -> Measurement:
+              data_seed: int = 0, oversampling: float = 2.0, support: str = "object") -> Measurement:
     """The measurement of a named phantom (object ``size / oversampling``), as the CLI and sweeps build it."""
     from .phantoms import MIN_SIZE, phantom
     from .physics import simulate
 
     oversampling = validate.number("oversampling", oversampling, lo=2, hi=16)
     obj = phantom(phantom_name, max(int(size / oversampling), MIN_SIZE), seed=0)
-    return simulate(obj, size, flux=flux, noise=noise, beamstop=beamstop, seed=data_seed)
+    return simulate(obj, size, flux=flux, noise=noise, beamstop=beamstop, seed=data_seed, support=support)
 
 
 def sweep_chunk(params: dict[str, np.ndarray], *, measurement: dict[str, Any], iterations: int, seed: int,

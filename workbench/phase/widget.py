@@ -33,9 +33,10 @@ MAX_IMAGE_BYTES = 8 * 2**20
 
 
 @pn.cache(max_items=16)
-def cached_measurement(name: str, size: int, log_flux: float, beamstop: float, seed: int):
+def cached_measurement(name: str, size: int, log_flux: float, beamstop: float, seed: int, support: str):
     """The simulated pattern for these settings (shared by every session of the server)."""
-    return study.simulated(name, size, flux=10.0**log_flux, beamstop=beamstop, data_seed=seed + 1_000_003)
+    return study.simulated(name, size, flux=10.0**log_flux, beamstop=beamstop, data_seed=seed + 1_000_003,
+                           support=support)
 
 
 def image_object(data: bytes, filename: str, n: int) -> np.ndarray:
@@ -59,6 +60,8 @@ class PhaseRetrievalExplorer(pn.viewable.Viewer):
                              doc="simulated object (or an uploaded image file)")
     size = param.Selector(default=64, objects=[32, 64, 128, 256], doc="array size N (object N/2: oversampling 2)")
     log_flux = param.Number(default=8.0, bounds=(5.0, 10.0), step=0.5, doc="log10 of the total photon count")
+    support = param.Selector(default="object", objects=["object", "box"],
+                             doc="known support: the object's footprint or its bounding rectangle (looser)")
     beamstop = param.Number(default=0.0, bounds=(0.0, 8.0), step=0.5, doc="radius of the missing centre (pixels)")
     algorithms = param.ListSelector(default=["oss", "gps"], objects=list(ALGORITHMS),
                                     doc="algorithms compared from the same random starts")
@@ -119,14 +122,14 @@ class PhaseRetrievalExplorer(pn.viewable.Viewer):
     def measurement(self):
         if self.phantom != IMAGE:
             return cached_measurement(self.phantom, int(self.size), float(self.log_flux), float(self.beamstop),
-                                      int(self.seed))
+                                      int(self.seed), self.support)
         if not self._upload.value:
             raise ValueError("phantom 'image file': upload a PNG/JPEG/TIFF image first")
         obj = image_object(self._upload.value, self._upload.filename, int(self.size) // 2)
         return simulate(obj, int(self.size), flux=10.0**self.log_flux, beamstop=self.beamstop,
-                        seed=self.seed + 1_000_003)
+                        seed=self.seed + 1_000_003, support=self.support)
 
-    @param.depends("phantom", "size", "log_flux", "beamstop", "seed", watch=True)
+    @param.depends("phantom", "size", "log_flux", "beamstop", "seed", "support", watch=True)
     def show_pattern(self) -> None:
         try:
             m = self.measurement()
@@ -274,6 +277,7 @@ class PhaseRetrievalExplorer(pn.viewable.Viewer):
             self._upload,
             w.Select.from_param(self.param.size, name="Array size N", css_classes=["wb-phase-size"]),
             w.FloatSlider.from_param(self.param.log_flux, name="log10 flux", css_classes=["wb-phase-flux"]),
+            w.RadioButtonGroup.from_param(self.param.support, name="Support", css_classes=["wb-phase-support"]),
             w.FloatSlider.from_param(self.param.beamstop, name="Beamstop radius (px)",
                                      css_classes=["wb-phase-beamstop"]),
             w.CheckBoxGroup.from_param(self.param.algorithms, name="Algorithms", inline=True,
