@@ -44,7 +44,6 @@ import numpy as np
 import torch
 
 from .. import validate
-from .projections import support_constraint
 from .reconstruction import Reconstruction
 
 SMOOTHING = ("R", "F", "RF", "none")
@@ -180,8 +179,7 @@ class HIO(Iteration):
 
     def update(self, rec: Reconstruction, u: torch.Tensor) -> torch.Tensor:
         v = _projected(rec, u)
-        keep = support_constraint(v, rec.physics.support, rec.physics.positivity)
-        return torch.where(keep, v, u - self.beta * v)
+        return torch.lerp(u - self.beta * v, v, rec.physics.constraint_weight(v))
 
     def step(self, rec: Reconstruction) -> None:
         rec.set_state(u=self.update(rec, _real_space(rec)))
@@ -196,8 +194,8 @@ class RAAR(Iteration):
     def step(self, rec: Reconstruction) -> None:
         u = _real_space(rec)
         v = _projected(rec, u)
-        keep = support_constraint(2 * v - u, rec.physics.support, rec.physics.positivity)
-        rec.set_state(u=torch.where(keep, v, self.beta * u + (1 - 2 * self.beta) * v))
+        keep = rec.physics.constraint_weight(2 * v - u)
+        rec.set_state(u=torch.lerp(self.beta * u + (1 - 2 * self.beta) * v, v, keep))
 
 
 class OSS(HIO):
@@ -218,8 +216,8 @@ class OSS(HIO):
         v = _projected(rec, u)
         feedback = u - self.beta * v
         smooth = p.inverse(p.forward(feedback) * p.fourier_gaussian(self.alpha * p.size))
-        keep = support_constraint(v, p.support, p.positivity)
-        rec.set_state(u=torch.where(keep, v, torch.where(p.support, feedback, smooth)))
+        inside = torch.lerp(feedback, v, p.constraint_weight(v))
+        rec.set_state(u=torch.lerp(smooth, inside, p.support_weight))
 
 
 def _primal_dual(rec: Reconstruction) -> dict[str, torch.Tensor]:

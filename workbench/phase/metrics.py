@@ -135,8 +135,8 @@ def good_fraction(errors: np.ndarray, threshold: float) -> float:
 def default_threshold(physics: FourierMagnitude) -> float:
     """Good-minimum threshold: ``1.1 R_F(truth) + 0.005`` (the noise floor plus a margin).
 
-    Without a known truth (measured data) the margin alone is used relative to
-    nothing known, so callers should pass their own threshold.
+    For measured data (no truth) this is just 0.005; pass a threshold chosen
+    from the data (e.g. from the histogram's lowest cluster) instead.
     """
     truth = physics.truth
     floor = 0.0 if truth is None else float(physics.error_of(truth[None])[0])

@@ -40,7 +40,7 @@ import numpy as np
 import torch
 
 from .. import runtime, validate
-from .projections import magnitude_projection, modulus, support_projection
+from .projections import constraint_weight, magnitude_projection, modulus, support_projection
 
 MAX_FLUX = 1e15
 MIN_ARRAY, MAX_ARRAY = 16, 4096
@@ -324,6 +324,7 @@ class FourierMagnitude:
         self._wb = self._t(meas_r[:, :h] & twin_cols[None, :])
         self._norm = float((mag * meas).sum())
         self.support = torch.as_tensor(measurement.support, device=self.device)
+        self.support_weight = self.support.to(self.dtype)  # 0/1 floats for the arithmetic projections
         self._filters: dict[tuple[str, float], torch.Tensor] = {}
 
     def _t(self, a: np.ndarray) -> torch.Tensor:
@@ -345,9 +346,13 @@ class FourierMagnitude:
         """``P_M`` in Fourier space."""
         return magnitude_projection(z, self.magnitude, None if self._all_measured else self.measured)
 
+    def constraint_weight(self, u: torch.Tensor) -> torch.Tensor:
+        """1 where ``u`` satisfies the object constraint (support, positivity), 0 elsewhere."""
+        return constraint_weight(u, self.support_weight, self.positivity)
+
     def project_support(self, u: torch.Tensor) -> torch.Tensor:
         """``P_S`` in real space."""
-        return support_projection(u, self.support, self.positivity)
+        return support_projection(u, self.support_weight, self.positivity)
 
     def fourier_error(self, z: torch.Tensor) -> torch.Tensor:
         """``R_F`` of spectra ``z`` (half plane), one value per leading index."""
