@@ -26,6 +26,11 @@ COLORS = {"inviscid": "#1f5f8b", "viscous": "#d1495b", "curvature": "#edae49",
 VIEWS = ("s_T vs A", "log-log", "s_T vs A/log A")
 
 
+def _both(obj, **opts):
+    """The same options on both backends (colors, log axes)."""
+    return obj.opts(backend="bokeh", **opts).opts(backend="matplotlib", **opts)
+
+
 def _x(A: np.ndarray, view: str) -> np.ndarray:
     if view == "s_T vs A/log A":
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -52,22 +57,39 @@ def speed_curves(points: Mapping[str, Mapping[float, tuple[float, float]]], view
             ok &= (x > 0) & (s > 0)
         color = COLORS.get(model, "black")
         data = {"x": x[ok], "s_T": s[ok], "err": e[ok], "A": A[ok], "model": [model] * int(ok.sum())}
-        items.append(hv.Curve(data, kx, ky, label=model).opts(color=color))
-        items.append(hv.ErrorBars(data, kx, [ky, "err"]).opts(color=color))
+        items.append(_both(hv.Curve(data, kx, ky, label=model), color=color))
+        items.append(_both(hv.ErrorBars(data, kx, [ky, "err"]), color=color))
         items.append(hv.Scatter(data, kx, [ky, "A", "model"]).opts(color=color, size=7, backend="bokeh")
-                     .opts(tools=["tap", "hover"], backend="bokeh"))
+                     .opts(tools=["tap", "hover"], backend="bokeh").opts(color=color, backend="matplotlib"))
+    law = _growth_law(points.get("inviscid", {}), view)
+    if law is not None:
+        items.append(law)
     for model, a in (a_star or {}).items():
         if np.isfinite(a):
             xa = _x(np.array([a]), view)[0]
             if np.isfinite(xa):
-                items.append(hv.VLine(xa).opts(color=COLORS.get(model, "black"), line_dash="dashed",
-                                               backend="bokeh"))
+                line = _both(hv.VLine(xa), color=COLORS.get(model, "black"))
+                items.append(line.opts(line_dash="dashed", backend="bokeh").opts(linestyle="--",
+                                                                                 backend="matplotlib"))
     if not items:
         items = [hv.Curve([], kx, ky)]
     overlay = hv.Overlay(items).opts(title="turbulent flame speed", show_legend=True)
     if view == "log-log":
-        overlay = overlay.opts(logx=True, logy=True)
+        overlay = _both(overlay, logx=True, logy=True)
     return overlay.opts(responsive=True, min_height=320, legend_position="top_left", backend="bokeh")
+
+
+def _growth_law(pts: Mapping[float, tuple[float, float]], view: str) -> hv.Curve | None:
+    """``c A/log A`` through the inviscid points with A > e (c their median ratio)."""
+    A = np.array(sorted(a for a in pts if a > math.e and np.isfinite(pts[a][0])))
+    if view == "s_T vs A" or len(A) == 0:
+        return None
+    c = float(np.median([pts[a][0] * math.log(a) / a for a in A]))
+    grid = np.linspace(A.min(), A.max(), 50) if len(A) > 1 else A
+    x = _x(grid, view)
+    return hv.Curve((x, c * grid / np.log(grid)), "x", "s_T", label=f"{c:.2f} A/log A").opts(
+        color="gray", backend="bokeh").opts(line_dash="dotted", backend="bokeh").opts(
+        color="gray", linestyle=":", backend="matplotlib")
 
 
 def _tiles(u: np.ndarray, xs: np.ndarray, center: tuple[float, float]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -1,0 +1,146 @@
+"""Throughput of the G-equation solver in grid-point updates per second.
+
+    .venv/bin/python benchmarks/bench_gequation.py [--quick] [--threads N]
+
+One update = one grid point of one batch element through one RK stage
+(points × batch × 3 stages × steps / s). Problem: the inviscid model in the
+cellular flow, WENO5 + Lax-Friedrichs + SSP-RK3 at CFL 0.5, P = (1, 0).
+Rows: eager and torch.compile'd, float32 and float64, batch 1 and 16; GPU
+rows when CUDA is present. Baseline in the same process: hj_reachability
+(JAX; WENO5 + global Lax-Friedrichs + TVD-RK3, the same scheme order) on the
+same problem and grid, one amplitude at a time (its API has no batch
+dimension). The full run also times a 16-value A sweep at 128² to 1%.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import time
+
+import numpy as np
+import torch
+
+from workbench.gequation.flows import get_flow
+from workbench.gequation.grid import Grid
+from workbench.gequation.models import get_model
+from workbench.gequation.solver import Problem, make_step
+
+
+def torch_rate(n: int, batch: int, steps: int, dtype: torch.dtype, device: str, compiled: bool) -> float:
+    dev = torch.device(device)
+    A = torch.linspace(1.0, 8.0, batch, dtype=torch.float64, device=dev)
+    problem = Problem(get_model("inviscid"), get_flow("cellular"), Grid(n, dtype, dev), (1.0, 0.0), 1.0,
+                      A, A * 0 + 0.1, A * 0 + 1, A * 0 + 1)
+    field = problem.field(torch.zeros(batch, dtype=torch.float64, device=dev))
+    dt = problem.cfl_dt(0.5)
+    step = make_step(problem, field, dt, None)
+    if compiled:
+        step = torch.compile(step, dynamic=False)
+    u = torch.zeros(batch, n, n, dtype=dtype, device=dev)
+    t = torch.zeros(batch, dtype=torch.float64, device=dev)
+    for _ in range(3):  # warm-up (and compilation)
+        u = step(u, t)
+    if dev.type == "cuda":
+        torch.cuda.synchronize()
+    start = time.perf_counter()
+    for _ in range(steps):
+        u = step(u, t)
+    if dev.type == "cuda":
+        torch.cuda.synchronize()
+    elapsed = time.perf_counter() - start
+    assert torch.isfinite(u).all()
+    return n * n * batch * 3 * steps / elapsed
+
+
+def hj_rate(n: int, A: float, t_final: float, dtype: str) -> float | None:
+    """hj_reachability on u_t + V·(P+∇u) + s_l|P+∇u| = 0; None when it is not installed."""
+    try:
+        import jax
+        import jax.numpy as jnp
+        import hj_reachability as hj
+    except ImportError:
+        return None
+    jax.config.update("jax_enable_x64", dtype == "float64")
+
+    class GEquation(hj.dynamics.Dynamics):
+        def __init__(self, amplitude: float):
+            self.A = amplitude
+
+        def __call__(self, state, control, disturbance, time):  # not used by the solver
+            return jnp.zeros(2)
+
+        def optimal_control_and_disturbance(self, state, time, grad_value):
+            return jnp.zeros(1), jnp.zeros(1)
+
+        def hamiltonian(self, state, time, value, grad_value):
+            x, y = state[0], state[1]
+            vx, vy = -self.A * jnp.sin(x) * jnp.cos(y), self.A * jnp.cos(x) * jnp.sin(y)
+            qx, qy = 1.0 + grad_value[0], grad_value[1]
+            return vx * qx + vy * qy + jnp.sqrt(qx * qx + qy * qy)
+
+        def partial_max_magnitudes(self, state, time, value, grad_value_box):
+            x, y = state[0], state[1]
+            return jnp.array([self.A * jnp.abs(jnp.sin(x) * jnp.cos(y)) + 1.0,
+                              self.A * jnp.abs(jnp.cos(x) * jnp.sin(y)) + 1.0])
+
+    grid = hj.Grid.from_lattice_parameters_and_boundary_conditions(
+        hj.sets.Box(np.array([0.0, 0.0]), np.array([2 * math.pi, 2 * math.pi])), (n, n), periodic_dims=(0, 1))
+    settings = hj.SolverSettings.with_accuracy("very_high", CFL_number=0.5)
+    dyn = GEquation(A)
+    v0 = jnp.zeros((n, n))
+    hj.step(settings, dyn, grid, 0.0, v0, 0.05, progress_bar=False).block_until_ready()  # compile
+    start = time.perf_counter()
+    v = hj.step(settings, dyn, grid, 0.0, v0, t_final, progress_bar=False).block_until_ready()
+    elapsed = time.perf_counter() - start
+    assert bool(jnp.isfinite(v).all())
+    # global LF: dt = CFL / max(Σ α_i / h) = 0.5 h / (2 (A + 1)) on this grid
+    h = 2 * math.pi / n
+    steps = math.ceil(t_final / (0.5 * h / (2 * (A + 1))))
+    return n * n * 3 * steps / elapsed
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--quick", action="store_true", help="small sizes (seconds)")
+    ap.add_argument("--threads", type=int, default=2, help="torch CPU threads (default 2)")
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    n = 64 if args.quick else 128
+    steps = 10 if args.quick else 40
+    print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, grid {n}², inviscid cellular, "
+          f"WENO5-LF-SSPRK3")
+    print(f"{'implementation':44s} {'updates/s':>12s} {'vs hj_reachability':>20s}")
+    A_hj = 4.0
+    t_hj = steps * 0.5 * (2 * math.pi / n) / (2 * (A_hj + 1))
+    base = hj_rate(n, A_hj, t_hj, "float32")
+    if base is None:
+        print("hj_reachability (JAX) not installed: no baseline (pip install jax hj_reachability)")
+    else:
+        print(f"{'hj_reachability (JAX, CPU, float32, 1 problem)':44s} {base:12.3e} {'1.00':>20s}")
+    rows = [("torch eager float32, batch 1", 1, torch.float32, "cpu", False),
+            ("torch eager float32, batch 16", 16, torch.float32, "cpu", False),
+            ("torch eager float64, batch 16", 16, torch.float64, "cpu", False),
+            ("torch.compile float32, batch 16", 16, torch.float32, "cpu", True)]
+    if not args.quick:
+        rows += [("torch.compile float32, batch 1", 1, torch.float32, "cpu", True)]
+    if torch.cuda.is_available():
+        rows += [("CUDA eager float32, batch 16", 16, torch.float32, "cuda", False),
+                 ("CUDA compile float32, batch 16", 16, torch.float32, "cuda", True),
+                 ("CUDA compile float32, batch 256", 256, torch.float32, "cuda", True)]
+    for label, batch, dtype, device, compiled in rows:
+        rate = torch_rate(n, batch, steps, dtype, device, compiled)
+        ratio = f"{rate / base:.2f}" if base else "-"
+        print(f"{label:44s} {rate:12.3e} {ratio:>20s}")
+    if not args.quick:
+        from workbench.gequation import flame_speed
+
+        start = time.perf_counter()
+        ds = flame_speed("inviscid", "cellular", np.linspace(0.5, 8.0, 16), grid=128)
+        el = time.perf_counter() - start
+        print(f"16-value A sweep, inviscid cellular 128², float32: {el:.1f} s, "
+              f"{int(ds.converged.sum())}/16 converged to 1% (compile={'auto'})")
+
+
+if __name__ == "__main__":
+    main()
