@@ -148,14 +148,17 @@ def pairwise_rows(f: torch.Tensor, c: torch.Tensor, beta: float | None = None,
     arg = torch.empty(f.shape, dtype=torch.int64, device=f.device) if want_argmin else None
     for start in range(0, rows, step):
         sl = slice(start, start + step)
-        energy = f[sl, None, :] + c[sl, None, None] * d2  # (rows, p, q)
+        cs = c[sl]
+        uniform = bool((cs == cs[0]).all())  # rows of one t share the kernel: build it once
         if beta is None:
-            best, idx = energy.min(dim=-1)
+            kern = cs[0] * d2 if uniform else cs[:, None, None] * d2
+            best, idx = (f[sl, None, :] + kern).min(dim=-1)  # (rows, p, q) -> min over q
             out[sl] = best
             if arg is not None:
                 arg[sl] = idx
         else:
-            out[sl] = -torch.logsumexp(-beta * energy, dim=-1) / beta
+            kern = (-beta * cs[0]) * d2 if uniform else (-beta * cs[:, None, None]) * d2
+            out[sl] = torch.logsumexp((-beta * f[sl])[:, None, :] + kern, dim=-1).mul_(-1.0 / beta)
     return out, arg
 
 

@@ -1,0 +1,236 @@
+"""Interactive HJ smoothing explorer: drag t and beta, compare optimizers, click to start.
+
+:class:`HJExplorer` is a ``pn.viewable.Viewer`` whose bounded ``param`` parameters
+drive everything: the landscape (built in, or a typed formula parsed safely), the
+grid, the HJ time ``t`` and inverse temperature ``beta``, and the optimizer study.
+Changing ``t`` or ``beta`` recomputes the envelopes (linear-time Moreau envelope,
+log-domain local entropy) off the event loop, newest request winning; "Run
+optimizers" (or a click on the trajectory plot, which sets the tracked start)
+runs every selected optimizer from the same random starts at the current ``t``.
+Errors (a bad formula, out-of-range input) go to the Status line; the view stays
+usable. Works in a JupyterLab cell and under ``panel serve``.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import holoviews as hv
+import panel as pn
+import param
+import xarray as xr
+
+from .. import results
+from ..ui import ExportButtons, LatestRunner, Status
+from . import plots
+from .compare import compare_optimizers
+from .landscapes import LANDSCAPES, from_formula, get
+from .optimizers import METHODS, Settings
+from .smoothing import smooth_landscape
+
+DEFAULT_FORMULA = "(x**2 - 1)**2 + (y**2 - 1)**2 + 0.3*sin(6*x)*sin(6*y)"
+
+
+@pn.cache(max_items=32)
+def cached_smoothing(landscape: str, formula: str, dim: int, n: int, t: float, beta: float | None,
+                     device: str) -> xr.Dataset:
+    """Envelopes for these settings, shared across sessions (a pure function of its arguments)."""
+    land = from_formula(formula, dim) if landscape == "formula" else get(landscape)
+    return smooth_landscape(land, dim, n, [t], beta, device=device or None)
+
+
+class HJExplorer(pn.viewable.Viewer):
+    """Landscape, Moreau envelope, local entropy, prox map, optimizer trajectories and histograms."""
+
+    landscape = param.Selector(default="rastrigin", objects=[*LANDSCAPES, "formula"], doc="test landscape")
+    formula = param.String(default=DEFAULT_FORMULA, doc="formula in x (1-D) or x, y (2-D), when landscape = formula")
+    dim = param.Selector(default=2, objects=[1, 2], doc="dimension of the landscape view")
+    n = param.Integer(default=256, bounds=(32, 1024), doc="grid points per axis")
+    t = param.Number(default=0.1, bounds=(0.001, 2.0), step=0.001, doc="HJ time t (smoothing scale)")
+    beta = param.Number(default=10.0, bounds=(0.1, 1000.0), doc="inverse temperature beta (viscosity 1/(2 beta))")
+    viscous = param.Boolean(default=True, doc="also show the viscous solution (local entropy)")
+    methods = param.ListSelector(default=list(METHODS), objects=list(METHODS), doc="optimizers compared")
+    n_starts = param.Integer(default=1000, bounds=(1, 100_000), doc="random starts per optimizer")
+    n_steps = param.Integer(default=30, bounds=(1, 1000), doc="steps per run")
+    lr = param.Number(default=3e-3, bounds=(1e-5, 1.0), doc="gradient-descent step size")
+    delta = param.Number(default=0.1, bounds=(1e-3, 10.0), doc="HJ-prox smoothing delta")
+    start_x = param.Number(default=None, allow_None=True, doc="x of the tracked start (click the trajectory plot)")
+    start_y = param.Number(default=None, allow_None=True, doc="y of the tracked start")
+    seed = param.Integer(default=0, bounds=(0, 2**31 - 1), doc="seed of the random starts")
+    device = param.String(default="", doc="compute device ('' = WORKBENCH_DEVICE or auto)")
+
+    def __init__(self, **params: Any):
+        super().__init__(**params)
+        self.status = Status()
+        self.smoothing: xr.Dataset | None = None
+        self.optimization: xr.Dataset | None = None
+        self._env = pn.pane.HoloViews(None, sizing_mode="stretch_width", name="envelopes",
+                                      css_classes=["wb-hj-envelopes"])
+        self._prox = pn.pane.HoloViews(None, sizing_mode="stretch_width", name="prox",
+                                       css_classes=["wb-hj-prox"])
+        self._traj = pn.pane.HoloViews(None, sizing_mode="stretch_width", name="trajectories",
+                                       css_classes=["wb-hj-trajectories"])
+        self._hist = pn.pane.HoloViews(None, sizing_mode="stretch_width", name="histogram",
+                                       css_classes=["wb-hj-histogram"])
+        self._summary = pn.pane.Markdown("", css_classes=["wb-hj-summary"])
+        self._tap: hv.streams.Tap | None = None
+        self._env_runner = LatestRunner(self._show_smoothing, self.status.error, self.status.busy)
+        self._visc_runner = LatestRunner(self._show_viscous, self.status.error, self.status.busy)
+        self._opt_runner = LatestRunner(self._show_optimization, self.status.error, self.status.busy)
+        self._run_btn = pn.widgets.Button(name="Run optimizers", button_type="primary",
+                                          css_classes=["wb-hj-run"])
+        self._run_btn.on_click(lambda _e: self.optimize())
+        self.export = ExportButtons(figure=self.figure, data=self.data, filename="hj_landscape")
+        self.recompute()
+
+    # ---- compute ---------------------------------------------------------------------------------
+
+    def _landscape(self):
+        if self.landscape == "formula":
+            return from_formula(self.formula, int(self.dim))
+        return get(self.landscape)
+
+    def _key(self, beta: float | None) -> tuple:
+        return (self.landscape, self.formula, int(self.dim), int(self.n), float(self.t), beta, self.device)
+
+    @param.depends("landscape", "formula", "dim", "n", "t", "beta", "viscous", "device", watch=True)
+    def recompute(self) -> None:
+        """Recompute the envelopes for the current settings (newest request wins).
+
+        The Moreau envelope (linear time) comes first, so dragging t redraws at once; the
+        local entropy (O(n) per point) follows in a second request that a newer drag
+        event supersedes, so it is computed when the slider rests.
+        """
+        try:
+            self._landscape().check_dim(int(self.dim))  # parse errors show before any work
+        except (ValueError, TypeError) as exc:
+            self.status.error(exc)
+            return
+        key = self._key(None)
+        self._env_runner.submit(lambda cancel: cached_smoothing(*key))
+
+    def _request_viscous(self) -> None:
+        key = self._key(float(self.beta))
+        self._visc_runner.submit(lambda cancel: cached_smoothing(*key))
+
+    def optimize(self) -> None:
+        """Run the selected optimizers at the current t from the same starts."""
+        try:
+            land = self._landscape()
+            dim = int(self.dim)
+            land.check_dim(dim)
+            if not self.methods:
+                raise ValueError("methods must name at least one optimizer")
+            settings = Settings(lr=self.lr, beta=self.beta, delta=self.delta).check()
+        except (ValueError, TypeError) as exc:
+            self.status.error(exc)
+            return
+        starts = None
+        if self.start_x is not None:
+            starts = [[self.start_x] if dim == 1 else [self.start_x, self.start_y or 0.0]]
+        kwargs = dict(dim=dim, methods=list(self.methods), t=[float(self.t)], n_starts=int(self.n_starts),
+                      n_steps=int(self.n_steps), seed=int(self.seed), settings=settings, starts=starts,
+                      track=8, device=self.device or None)
+
+        def job(cancel: threading.Event) -> xr.Dataset:
+            return compare_optimizers(land, cancel=cancel, progress=self.status.progress, **kwargs)
+
+        self.status.progress(0.0, f"running {self.n_starts} starts x {len(self.methods)} optimizers ...")
+        self._opt_runner.submit(job)
+
+    # ---- views -----------------------------------------------------------------------------------
+
+    def _show_smoothing(self, ds: xr.Dataset) -> None:
+        self.smoothing = ds
+        self._env.object = plots.envelopes(ds)
+        self._prox.object = plots.prox_map(ds)
+        self._show_trajectories()
+        if self.status.value < 0:
+            self.status.info(f"t = {float(ds.t[0]):.3g}: Moreau envelope on {' x '.join(map(str, ds.f.shape))} points in "
+                             f"{float(ds.attrs['elapsed_s']) * 1e3:.0f} ms")
+        if self.viscous:
+            self._request_viscous()
+
+    def _show_viscous(self, ds: xr.Dataset) -> None:
+        current = self._key(float(self.beta))
+        if results.parameters(ds).get("t") != [current[4]] or results.parameters(ds).get("beta") != current[5]:
+            return  # a stale answer: the slider has moved on
+        self.smoothing = ds
+        self._env.object = plots.envelopes(ds)
+        if self.status.value < 0:
+            self.status.info(f"t = {float(ds.t[0]):.3g}: envelopes on {' x '.join(map(str, ds.f.shape))} points in "
+                             f"{float(ds.attrs['elapsed_s']) * 1e3:.0f} ms (local entropy included)")
+
+    def _show_optimization(self, ds: xr.Dataset) -> None:
+        self.optimization = ds
+        self._hist.object = plots.final_value_histograms(ds)
+        self._show_trajectories()
+        frac = ds.basin_fraction.isel(t=0)
+        rows = ["| optimizer | in global basin | mean final f | diverged |", "|---|---|---|---|"]
+        for m in ds.optimizer.values:
+            rows.append(f"| {plots.LABELS.get(str(m), m)} | {float(frac.sel(optimizer=m)):.1%} | "
+                        f"{float(ds.final_value.sel(optimizer=m).mean()):.4g} | "
+                        f"{float(ds.diverged_fraction.sel(optimizer=m).isel(t=0)):.0%} |")
+        self._summary.object = "\n".join(rows)
+        self.status.progress(None, f"optimizers done in {float(ds.attrs['elapsed_s']):.2f} s")
+
+    def _show_trajectories(self) -> None:
+        if self.smoothing is None:
+            return
+        opt = self.optimization
+        if opt is not None and opt.sizes["dim"] != self.smoothing.f.ndim:
+            opt = None
+        view = plots.trajectories(self.smoothing, opt)
+        self._tap = hv.streams.Tap(source=view, x=None, y=None)
+        self._tap.add_subscriber(self._on_tap)
+        self._traj.object = view
+
+    def _on_tap(self, x: float | None = None, y: float | None = None) -> None:
+        if x is None:
+            return
+        self.start_x, self.start_y = float(x), (None if int(self.dim) == 1 else float(y))
+        self.optimize()
+
+    # ---- export ----------------------------------------------------------------------------------
+
+    def figure(self) -> hv.Layout | None:
+        if self.smoothing is None:
+            return None
+        items = [plots.envelopes(self.smoothing)]
+        if self.optimization is not None:
+            items.append(plots.final_value_histograms(self.optimization))
+        return hv.Layout(items).cols(1) if len(items) > 1 else items[0]
+
+    def data(self) -> xr.Dataset | None:
+        return self.optimization if self.optimization is not None else self.smoothing
+
+    # ---- layout ----------------------------------------------------------------------------------
+
+    def controls(self) -> pn.Column:
+        w = pn.widgets
+        return pn.Column(
+            w.Select.from_param(self.param.landscape, name="Landscape", css_classes=["wb-hj-landscape"]),
+            w.TextInput.from_param(self.param.formula, name="Formula (x, y)", css_classes=["wb-hj-formula"]),
+            w.RadioButtonGroup.from_param(self.param.dim, name="Dimension", css_classes=["wb-hj-dim"]),
+            w.IntSlider.from_param(self.param.n, name="Grid points per axis", step=32, css_classes=["wb-hj-n"]),
+            w.FloatSlider.from_param(self.param.t, name="t", css_classes=["wb-hj-t"]),
+            w.FloatSlider.from_param(self.param.beta, name="beta", step=0.1, css_classes=["wb-hj-beta"]),
+            w.Checkbox.from_param(self.param.viscous, name="Show local entropy (viscous)"),
+            w.CheckBoxGroup.from_param(self.param.methods, name="Optimizers", inline=False,
+                                       css_classes=["wb-hj-methods"]),
+            w.IntInput.from_param(self.param.n_starts, name="Starts", css_classes=["wb-hj-starts"]),
+            w.IntInput.from_param(self.param.n_steps, name="Steps", css_classes=["wb-hj-steps"]),
+            w.FloatInput.from_param(self.param.lr, name="GD step size"),
+            w.FloatInput.from_param(self.param.delta, name="HJ-prox delta"),
+            w.IntInput.from_param(self.param.seed, name="Seed"),
+            self._run_btn, self.export, sizing_mode="stretch_width")
+
+    def __panel__(self) -> pn.viewable.Viewable:
+        return pn.Column(
+            self.status,
+            pn.Row(self._env, sizing_mode="stretch_width"),
+            pn.Row(self._traj, self._prox, sizing_mode="stretch_width"),
+            pn.Row(self._hist, self._summary, sizing_mode="stretch_width"),
+            sizing_mode="stretch_width")
+
