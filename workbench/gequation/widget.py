@@ -89,7 +89,7 @@ class FlameSpeedExplorer(pn.viewable.Viewer):
         self._run_btn.on_click(lambda _e: self.run())
         self._cancel_btn = pn.widgets.Button(name="Cancel", css_classes=["wb-gq-cancel"])
         self._cancel_btn.on_click(lambda _e: self._runner.cancel())
-        self._player = pn.widgets.Player(name="snapshot", start=0, end=1, value=0, loop_policy="once",
+        self._player = pn.widgets.Player(start=0, end=1, value=0, loop_policy="once",
                                          interval=400, css_classes=["wb-gq-player"], visible=False)
         self._player.param.watch(lambda e: setattr(self, "frame", int(e.new)), "value")
         self.export = ExportButtons(figure=self.figure, data=self.data, filename="gequation_speeds")
