@@ -19,7 +19,7 @@ import torch
 
 from workbench import runtime
 from workbench.phase import algorithms as A
-from workbench.phase import phantoms, physics
+from workbench.phase import phantoms, physics, study
 from workbench.phase.reconstruction import Reconstruction
 
 # Arrays of N^2 float32 (a real image, or the N x (N/2+1) complex half plane: the same bytes) read or
@@ -55,13 +55,24 @@ def best_rate(step, work: int, repeats: int, sync) -> float:
 
 def torch_rate(op_factory, measurement, runs: int, iterations: int, device, error_every: int,
                repeats: int) -> float:
-    """Runs x iterations / s of a batched torch schedule (R_F checked every ``error_every`` iterations)."""
+    """Runs x iterations / s of a batched torch schedule (R_F checked every ``error_every`` iterations).
+
+    The runs are computed in batches of :func:`study.default_chunk` (all at once on a GPU), as studies do.
+    """
     p = physics.FourierMagnitude(measurement, device=device)
-    rec = Reconstruction(p, runs, seed=0, error_every=error_every, record_every=error_every * 10)
-    op_factory(2) * rec  # warm-up: FFT plans, allocator
+    block = study.default_chunk(runs, p)
+    recs = [Reconstruction(p, len(r), seed=r.start, error_every=error_every, record_every=error_every * 10)
+            for r in study.chunks(runs, block)]
+    for rec in recs:
+        op_factory(2) * rec  # warm-up: FFT plans, allocator
     op = op_factory(iterations)
     sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
-    return best_rate(lambda: op * rec, runs * iterations, repeats, sync)
+
+    def step() -> None:
+        for rec in recs:
+            op * rec
+
+    return best_rate(step, runs * iterations, repeats, sync)
 
 
 def numpy_rate(measurement, runs: int, iterations: int, repeats: int) -> float:
@@ -113,6 +124,7 @@ def main() -> None:
         "oss": lambda k: A.OSS(alpha=1.0) ** k,
         "gps": lambda k: A.GPS(sigma=0.01, alpha=1.0, s=0.9) ** k,
     }
+    print("torch runs are batched as studies batch them (CPU: at most 2^22 pixels per batch; GPU: all runs)")
     print(f"{'N':>5} {'runs':>5} {'numpy HIO':>10} | {'torch HIO':>10} {'(no R_F)':>10} {'OSS':>10} {'GPS':>10}"
           f" | {'ratio HIO':>9} {'(no R_F)':>9}   [runs x iterations / s]")
     for n in sizes:
