@@ -115,6 +115,16 @@ def test_failing_chunk_is_recorded_and_the_rest_completes():
     assert ds.attrs["sweep_failed_points"] == 3
 
 
+def test_failure_merges_with_per_point_coords():
+    def with_coords(params, **kw):
+        ds = oscillator(params, **kw)
+        return ds.assign_coords(gamma_echo=("point", params["gamma"]))
+    ds = sweep.run_sweep(with_coords, GRID, fixed={"fail_above": 1.5}, chunk_size=3)
+    assert "gamma_echo" not in ds.coords  # replaced by the grid's own coords
+    np.testing.assert_allclose(ds["energy"].sel(gamma=[0.0, 0.5, 1.0]).values, exact()[:3], rtol=1e-15)
+    assert np.isnan(ds["energy"].sel(gamma=2.0)).all()
+
+
 def test_every_chunk_failing_raises():
     with pytest.raises(RuntimeError, match="every chunk of the sweep failed: FloatingPointError"):
         sweep.run_sweep(oscillator, GRID, fixed={"fail_above": -1.0})

@@ -186,17 +186,19 @@ def _merge(plan: _Plan, done: dict[int, xr.Dataset], failed: dict[int, str]) -> 
     if not done:
         reasons = "; ".join(sorted(set(failed.values())))
         raise RuntimeError(f"every chunk of the sweep failed: {reasons}")
-    template = next(iter(done.values()))
+    def without_point_coords(ds: xr.Dataset) -> xr.Dataset:
+        # per-point coords are replaced by the grid's own coords below
+        return ds.drop_vars([v for v in ds.coords if POINT in ds[v].dims])
+
+    template = without_point_coords(next(iter(done.values())))
     parts = []
     for c in range(plan.n_chunks):
         if c in done:
-            parts.append(done[c])
+            parts.append(without_point_coords(done[c]))
         else:
             n = len(plan.flat(c))
-            filler = xr.full_like(template.isel({POINT: [0] * n}), np.nan)
-            parts.append(filler.drop_vars([v for v in filler.coords if POINT in filler[v].dims]))
+            parts.append(xr.full_like(template.isel({POINT: [0] * n}), np.nan))
     merged = xr.concat(parts, dim=POINT, coords="minimal", compat="override", join="override")
-    merged = merged.drop_vars([v for v in merged.coords if POINT in merged[v].dims])
     out = {}
     for name, var in merged.data_vars.items():
         if POINT in var.dims:
