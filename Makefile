@@ -58,6 +58,7 @@ test: install-test
 	  --timeout=900 tests notebooks
 
 bench: install
+	$(PY) -m pip install -q -e ".[bench]"
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b --quick || exit 1; done
 
 info: install
