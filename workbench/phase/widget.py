@@ -20,7 +20,6 @@ import panel as pn
 import param
 import xarray as xr
 
-from .. import runtime
 from ..ui import ExportButtons, LatestRunner, Status
 from . import metrics, plots, study
 from .algorithms import ALGORITHMS, schedule
