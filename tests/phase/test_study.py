@@ -51,7 +51,7 @@ def test_cli_compare_json(capsys, tmp_path):
                  "--algorithms", "oss,gps,er", "--size", "32", "--iterations", "20", "--json",
                  "--out", str(out), "--device", "cpu"])
     assert code == 0
-    summary = json.loads(capsys.readouterr().out)
+    summary = json.loads(capsys.readouterr().out, parse_constant=lambda c: pytest.fail(f"non-JSON {c}"))
     assert {"oss", "gps", "er"} <= set(summary)
     for row in (summary[k] for k in ("oss", "gps", "er")):
         assert row["min"] <= row["mean"] <= row["max"] and 0 <= row["good_fraction"] <= 1

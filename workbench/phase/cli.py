@@ -11,6 +11,7 @@ errors, the convergence histories and the best reconstructions (netCDF).
 from __future__ import annotations
 
 import argparse
+import math
 from typing import Any
 
 from .. import validate
@@ -60,6 +61,9 @@ def _compare(args: argparse.Namespace) -> int:
             print(f"{name:>7}: R_F {row['mean']:.4f} +- {row['std']:.4f} (min {row['min']:.4f}, "
                   f"max {row['max']:.4f}), good {row['good_fraction']:.2f}, {row['seconds_per_run']:.3g} s/run")
         return emit({"threshold": float(ds["threshold"])}, args, ds) if args.out else 0
+    # strict JSON: an infinite expected cost (no good run) is written as null
+    table = {k: {f: (v if not isinstance(v, float) or math.isfinite(v) else None) for f, v in row.items()}
+             for k, row in table.items()}
     return emit(table, args, ds)
 
 
