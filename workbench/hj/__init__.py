@@ -18,8 +18,9 @@ from .landscapes import LANDSCAPES, GridSample, Landscape, from_formula, sample
 from .landscapes import get as get_landscape
 from .local_entropy import local_entropy
 from .moreau import moreau_envelope
+from .network import NetworkSlice, mlp_digits  # registers the 'mlp_digits' landscape
 from .optimizers import METHODS, Settings
 
 __all__ = ["LANDSCAPES", "METHODS", "GridSample", "HJProxResult", "Landscape", "Settings",
            "compare_optimizers", "from_formula", "get_landscape", "hj_prox", "hj_prox_abs_exact",
-           "local_entropy", "moreau_envelope", "random_starts", "sample", "soft_threshold"]
+           "local_entropy", "mlp_digits", "moreau_envelope", "NetworkSlice", "random_starts", "sample", "soft_threshold"]

@@ -67,7 +67,7 @@ def global_basin_mask(landscape: Landscape, dim: int, n: int = 2001):
         return inside
     if dim > 2:
         return None
-    n2 = min(n, 513) if dim == 2 else n
+    n2 = min(n, 513, landscape.max_grid) if dim == 2 else min(n, landscape.max_grid)
     grid = sample(landscape, n2, dim)
     sinks = _sinks(grid.values)
     mask = sinks == int(torch.argmin(grid.values))

@@ -44,7 +44,8 @@ class Landscape:
     """A landscape: batched function, default box, and what is known about its minimum.
 
     ``term`` is the 1-D function when ``f(x) = sum_i term(x_i)`` (None otherwise);
-    ``dims`` the dimensions it is defined for (``None``: any).
+    ``dims`` the dimensions it is defined for (``None``: any); ``max_grid`` caps the grid
+    resolution per axis that the prox map and the basin computation use.
     """
 
     name: str
@@ -56,6 +57,7 @@ class Landscape:
     minimum: float | None = None
     description: str = ""
     meta: dict = field(default_factory=dict)
+    max_grid: int = 100_000  # expensive landscapes cap the grids of the prox map and basins
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         return self.fn(x)

@@ -123,6 +123,7 @@ class GridProx:
     def __init__(self, landscape: Landscape, dim: int, t: float, n: int, device=None,
                  dtype=torch.float64):
         self.separable = landscape.separable
+        n = min(n, landscape.max_grid)
         if not self.separable and dim > 2:
             raise ValueError(f"the grid prox needs dim <= 2 or a separable landscape; "
                              f"{landscape.name!r} in dim {dim} is neither")
