@@ -1,6 +1,5 @@
 """Moreau envelope and local entropy on grids: closed forms, invariants, brute force."""
 
-import math
 
 import numpy as np
 import pytest

@@ -50,3 +50,12 @@ def test_two_dimensional_view():
     w.optimize()
     assert w.smoothing.f.shape == (64, 64)
     assert set(w.optimization.optimizer.values) == {"gd", "prox"}
+
+
+def test_network_landscape_caps_grid_and_starts():
+    w = HJExplorer(landscape="rastrigin", dim=1, n=128, n_starts=1000, n_steps=2, methods=["gd"])
+    w.landscape = "mlp_digits"
+    assert (w.dim, w.n, w.n_starts) == (2, 64, 200)
+    assert w.smoothing.f.shape == (64, 64) and float(w.smoothing.f.min()) < float(w.smoothing.f.mean())
+    w.optimize()
+    assert w.optimization.sizes["run"] == 200

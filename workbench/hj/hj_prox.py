@@ -44,6 +44,7 @@ import math
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
+import numpy as np
 import torch
 
 from .. import runtime, validate
@@ -151,8 +152,6 @@ def hj_prox_abs_exact(x: torch.Tensor, t: float, delta: float) -> torch.Tensor:
     x64 = x.detach().cpu().double().numpy()
     s = math.sqrt(delta * t)
     mp, mm = x64 - s * s / delta, x64 + s * s / delta
-    import numpy as np
-
     # log of A_+ Phi(m_+/s) and A_- Phi(-m_-/s) (the common factor exp(s^2/(2 delta^2)) cancels)
     lp = -x64 / delta + log_ndtr(mp / s)
     lm = x64 / delta + log_ndtr(-mm / s)

@@ -26,9 +26,12 @@ from ..ui import ExportButtons, LatestRunner, Status
 from . import plots
 from .compare import compare_optimizers
 from .landscapes import LANDSCAPES, from_formula, get
+from .network import mlp_digits  # noqa: F401  registers the network landscape
 from .optimizers import METHODS, Settings
 from .smoothing import smooth_landscape
 
+NETWORK = "mlp_digits"
+NETWORK_LIMITS = {"n": 64, "n_starts": 200}  # each network-loss evaluation is a forward pass
 DEFAULT_FORMULA = "(x**2 - 1)**2 + (y**2 - 1)**2 + 0.3*sin(6*x)*sin(6*y)"
 
 
@@ -43,7 +46,8 @@ def cached_smoothing(landscape: str, formula: str, dim: int, n: int, t: float, b
 class HJExplorer(pn.viewable.Viewer):
     """Landscape, Moreau envelope, local entropy, prox map, optimizer trajectories and histograms."""
 
-    landscape = param.Selector(default="rastrigin", objects=[*LANDSCAPES, "formula"], doc="test landscape")
+    landscape = param.Selector(default="rastrigin", objects=[*LANDSCAPES, NETWORK, "formula"],
+                               doc="test landscape (mlp_digits: loss of a small network on a 2-D slice)")
     formula = param.String(default=DEFAULT_FORMULA, doc="formula in x (1-D) or x, y (2-D), when landscape = formula")
     dim = param.Selector(default=2, objects=[1, 2], doc="dimension of the landscape view")
     n = param.Integer(default=256, bounds=(32, 1024), doc="grid points per axis")
@@ -82,6 +86,7 @@ class HJExplorer(pn.viewable.Viewer):
                                           css_classes=["wb-hj-run"])
         self._run_btn.on_click(lambda _e: self.optimize())
         self.export = ExportButtons(figure=self.figure, data=self.data, filename="hj_landscape")
+        self._network_limits()
         self.recompute()
 
     # ---- compute ---------------------------------------------------------------------------------
@@ -93,6 +98,15 @@ class HJExplorer(pn.viewable.Viewer):
 
     def _key(self, beta: float | None) -> tuple:
         return (self.landscape, self.formula, int(self.dim), int(self.n), float(self.t), beta, self.device)
+
+    @param.depends("landscape", watch=True)
+    def _network_limits(self) -> None:
+        """The network loss is 2-D and costly: cap the grid and the starts when it is chosen."""
+        if self.landscape != NETWORK:
+            return
+        self.param.update(dim=2, **{k: min(getattr(self, k), v) for k, v in NETWORK_LIMITS.items()})
+        self.status.info(f"network loss: dim 2, at most {NETWORK_LIMITS['n']} grid points per axis and "
+                         f"{NETWORK_LIMITS['n_starts']} starts")
 
     @param.depends("landscape", "formula", "dim", "n", "t", "beta", "viscous", "device", watch=True)
     def recompute(self) -> None:
