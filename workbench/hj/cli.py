@@ -1,4 +1,4 @@
-"""``workbench hj``: grid envelopes and optimizer comparisons from the shell.
+"""workbench hj: grid envelopes and optimizer comparisons from the shell.
 
 Examples::
 
