@@ -102,3 +102,42 @@ def test_share_state_round_trips_and_validates():
     with pytest.raises(ValueError, match="parameters file:.*t"):
         share.load_bytes(b'{"t": 99, "kind": "b"}')
     assert (view.t, view.kind) == (0.5, "a")  # a bad file changes nothing
+
+
+def _line_buttons(**kwargs):
+    x = np.linspace(0, 1, 20)
+    ds = results.dataset({"y": (("x",), x)}, coords={"x": x}, params={"n": 20})
+    return ds, ExportButtons(lambda: hv.Curve((x, x), "x", "y"), lambda: ds, filename="line", **kwargs)
+
+
+def test_exported_data_carries_the_app_state(tmp_path):
+    import json
+
+    state = {"t": 0.25, "kind": "b", "methods": ["gd", "hj_prox"], "n": 64}
+    ds, buttons = _line_buttons(state=lambda: state)
+    path = tmp_path / "line.nc"
+    path.write_bytes(buttons._data_file().getvalue())
+    back = results.load(path)
+    assert json.loads(back.attrs["app_state"]) == state
+    assert results.parameters(back) == {"n": 20}  # the result's own provenance is kept
+    np.testing.assert_array_equal(back.y.values, ds.y.values)
+    assert "app_state" not in ds.attrs  # the widget's result is not touched
+    _, plain = _line_buttons()
+    path.write_bytes(plain._data_file().getvalue())
+    assert "app_state" not in results.load(path).attrs
+
+
+def test_share_state_feeds_the_export_buttons(tmp_path):
+    import json
+
+    from workbench.ui import ShareState
+
+    view = _View()
+    _, buttons = _line_buttons()
+    ShareState(view, ["t", "kind"], export=buttons)
+    view.t, view.kind = 2.5, "b"  # the state is read at download time
+    path = tmp_path / "line.nc"
+    path.write_bytes(buttons._data_file().getvalue())
+    assert json.loads(results.load(path).attrs["app_state"]) == {"t": 2.5, "kind": "b"}
+    with pytest.raises(ValueError, match="not parameters of _View"):
+        ShareState(view, ["t", "nope"])

@@ -1,4 +1,11 @@
-"""Download buttons: the figure (PDF/SVG/PNG) and the data behind it (netCDF)."""
+"""Download buttons: the figure (PDF/SVG/PNG) and the data behind it (netCDF).
+
+The netCDF download carries the result's own provenance (``parameters``,
+versions, device, seed, ...) and, when the buttons are given a ``state``
+callable, the dashboard's parameters too: ``attrs["app_state"]`` holds them as
+JSON, so a downloaded file says which view it was exported from
+(:class:`~workbench.ui.ShareState` sets ``state`` for the apps).
+"""
 
 from __future__ import annotations
 
@@ -12,12 +19,23 @@ import xarray as xr
 
 from .. import export, results
 
+APP_STATE_ATTR = "app_state"
+
+
+def with_app_state(ds: xr.Dataset | xr.DataArray, state: dict[str, Any]) -> xr.Dataset | xr.DataArray:
+    """A shallow copy of ``ds`` whose ``attrs["app_state"]`` is ``state`` as JSON (``ds`` is unchanged)."""
+    out = ds.copy(deep=False)
+    out.attrs = {**ds.attrs, APP_STATE_ATTR: results.dumps(state)}
+    return out
+
 
 class ExportButtons(pn.viewable.Viewer):
     """"download figure" in a chosen format, and "download data" as netCDF.
 
     ``figure`` and ``data`` are callables returning the current HoloViews
     object and Dataset; they are called only when a button is pressed.
+    ``state``, when set (argument or attribute), returns the app's parameters
+    as a JSON-able dict; the data file then carries it in ``attrs["app_state"]``.
     """
 
     fmt = param.Selector(default="pdf", objects=list(export.FORMATS), doc="figure format")
@@ -25,9 +43,10 @@ class ExportButtons(pn.viewable.Viewer):
     serif = param.Boolean(default=False, doc="serif fonts")
 
     def __init__(self, figure: Callable[[], Any], data: Callable[[], xr.Dataset | None],
-                 filename: str = "figure", **params: Any):
+                 filename: str = "figure", state: Callable[[], dict[str, Any]] | None = None, **params: Any):
         super().__init__(**params)
         self._figure, self._data, self._stem = figure, data, filename
+        self.state = state
         self._fig_btn = pn.widgets.FileDownload(callback=self._figure_file, filename=f"{filename}.pdf",
                                                 label="Download figure", color="primary",
                                                 sizing_mode="stretch_width", css_classes=["wb-download-figure"])
@@ -49,12 +68,16 @@ class ExportButtons(pn.viewable.Viewer):
         ds = self._data()
         if ds is None:
             raise ValueError("no data yet: run a computation first")
+        if self.state is not None:
+            ds = with_app_state(ds, self.state())
         return io.BytesIO(results.to_bytes(ds))
 
     def __panel__(self) -> pn.viewable.Viewable:
         return pn.Card(
-            pn.Row(pn.widgets.RadioButtonGroup.from_param(self.param.fmt, name="format"),
-                   pn.widgets.RadioButtonGroup.from_param(self.param.width, name="width")),
+            pn.Row(pn.widgets.RadioButtonGroup.from_param(self.param.fmt, name="format",
+                                                          css_classes=["wb-export-format"]),
+                   pn.widgets.RadioButtonGroup.from_param(self.param.width, name="width",
+                                                          css_classes=["wb-export-width"])),
             pn.widgets.Checkbox.from_param(self.param.serif),
             self._fig_btn, self._data_btn, title="Export", collapsed=False,
             sizing_mode="stretch_width")

@@ -6,6 +6,10 @@ recomputes it; it also offers the same parameters as a JSON download and
 loads them back from an uploaded JSON file (size-limited, validated through
 the component's own bounded parameters: a bad value is refused with the
 parameter's own error and nothing is changed).
+
+Given the app's :class:`~workbench.ui.ExportButtons` (``export=``), it also
+hands them the same parameters, so a downloaded data file carries the view it
+came from in ``attrs["app_state"]``.
 """
 
 from __future__ import annotations
@@ -53,14 +57,25 @@ def apply_state(component: param.Parameterized, state: Any, names: Sequence[str]
 
 
 class ShareState(pn.viewable.Viewer):
-    """URL sync plus "download parameters" / "load parameters" for a component."""
+    """URL sync plus "download parameters" / "load parameters" for a component.
+
+    ``names`` are the component's parameters that make up the view; ``status``
+    (a :class:`~workbench.ui.Status`) reports loads and refused files;
+    ``export`` (an :class:`~workbench.ui.ExportButtons`) gets ``state`` set so
+    its data downloads carry the same parameters.
+    """
 
     def __init__(self, component: param.Parameterized, names: Sequence[str], filename: str = "parameters",
-                 status: Any = None, **params: Any):
+                 status: Any = None, export: Any = None, **params: Any):
         super().__init__(**params)
         self.component, self.names, self.status = component, list(names), status
+        unknown = [n for n in self.names if n not in component.param]
+        if unknown:
+            raise ValueError(f"names {unknown} are not parameters of {type(component).__name__}")
         if pn.state.location is not None:
             pn.state.location.sync(component, {n: n for n in self.names})
+        if export is not None:
+            export.state = self.state
         self._download = pn.widgets.FileDownload(callback=self._dump, filename=f"{filename}.json",
                                                  label="Download parameters (JSON)", sizing_mode="stretch_width",
                                                  css_classes=["wb-download-params"])
@@ -68,8 +83,12 @@ class ShareState(pn.viewable.Viewer):
                                             css_classes=["wb-upload-params"])
         self._upload.param.watch(self._load, "value")
 
+    def state(self) -> dict[str, Any]:
+        """The current values of the shared parameters."""
+        return state_of(self.component, self.names)
+
     def _dump(self) -> io.BytesIO:
-        return io.BytesIO(json.dumps(state_of(self.component, self.names), indent=1).encode())
+        return io.BytesIO(json.dumps(self.state(), indent=1).encode())
 
     def load_bytes(self, data: bytes) -> dict[str, Any]:
         if len(data) > MAX_UPLOAD_BYTES:
