@@ -6,15 +6,19 @@ Attention of a real pretrained transformer (all-MiniLM-L6-v2, offline): every la
 import panel as pn
 
 from workbench.attention.widget import AttentionExplorer
-from workbench.ui import app_template
+from workbench.ui import ShareState, app_template
 
 pn.extension()
 
-explorer = AttentionExplorer()
-if pn.state.location:
-    pn.state.location.sync(explorer, ["text", "layer", "head", "variant", "window", "mix", "source", "n_max", "n",
-                                      "metric"])
+# the view's parameters: in the URL, in the parameters JSON and in exported data
+NAMES = ["text", "layer", "head", "variant", "window", "mix", "source", "dispersion_window", "n_max", "n",
+         "metric"]
 
-app_template("Attention maps", explorer, sidebar=explorer.controls(),
+explorer = AttentionExplorer()
+share = ShareState(explorer, NAMES, filename="attention_maps_parameters", status=explorer.status,
+                   export=explorer.export)
+sidebar = pn.Column(explorer.controls(), share, sizing_mode="stretch_width")
+
+app_template("Attention maps", explorer, sidebar=sidebar,
              description="Attention maps of a real transformer, efficient variants and dispersion").servable(
     title="Attention maps")

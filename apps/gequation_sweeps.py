@@ -6,14 +6,18 @@ Sweep the flow amplitude A for inviscid, viscous, curvature and strain G-equatio
 import panel as pn
 
 from workbench.gequation.widget import FlameSpeedExplorer
-from workbench.ui import app_template
+from workbench.ui import ShareState, app_template
 
 pn.extension()
 
+# the view's parameters: in the URL, in the parameters JSON and in exported data
+NAMES = ["models", "flow", "A_min", "A_max", "n_A", "d", "omega", "B", "grid", "crossings", "batch", "view"]
+
 explorer = FlameSpeedExplorer()
-if pn.state.location:
-    pn.state.location.sync(explorer, ["models", "flow", "A_min", "A_max", "n_A", "d", "omega", "B", "grid",
-                                      "crossings", "view"])
-app_template("G-equation flame speeds", explorer, sidebar=explorer.controls(),
+share = ShareState(explorer, NAMES, filename="gequation_sweeps_parameters", status=explorer.status,
+                   export=explorer.export)
+sidebar = pn.Column(explorer.controls(), share, sizing_mode="stretch_width")
+
+app_template("G-equation flame speeds", explorer, sidebar=sidebar,
              description="Turbulent flame speeds of G-equation models in periodic flows").servable(
     title="G-equation flame speeds")

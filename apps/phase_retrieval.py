@@ -6,16 +6,19 @@ Coherent diffraction imaging: histograms of reconstruction errors of ER, HIO, RA
 import panel as pn
 
 from workbench.phase.widget import PhaseRetrievalExplorer
-from workbench.ui import app_template
+from workbench.ui import ShareState, app_template
 
 pn.extension()
 
-explorer = PhaseRetrievalExplorer()
-if pn.state.location:
-    pn.state.location.sync(explorer, ["phantom", "size", "log_flux", "support", "beamstop", "algorithms", "runs",
-                                      "iterations", "chunk", "beta", "gps_s", "gps_sigma", "seed",
-                                      "gallery_algorithm"])
+# the view's parameters: in the URL, in the parameters JSON and in exported data
+NAMES = ["phantom", "size", "log_flux", "support", "beamstop", "algorithms", "runs", "iterations", "chunk",
+         "beta", "gps_s", "gps_sigma", "seed", "gallery_algorithm"]
 
-app_template("Phase retrieval", explorer, sidebar=explorer.controls(),
+explorer = PhaseRetrievalExplorer()
+share = ShareState(explorer, NAMES, filename="phase_retrieval_parameters", status=explorer.status,
+                   export=explorer.export)
+sidebar = pn.Column(explorer.controls(), share, sizing_mode="stretch_width")
+
+app_template("Phase retrieval", explorer, sidebar=sidebar,
              description="Reconstruction-error histograms of phase-retrieval algorithms over random starts").servable(
     title="Phase retrieval")
