@@ -6,6 +6,9 @@
 * pytest-playwright's ``page`` runs Debian's Chromium headless by executable
   path (``WORKBENCH_CHROMIUM`` overrides it); ``console_errors`` collects the
   page's JavaScript console errors and uncaught exceptions.
+* ``open_app`` opens an app in ``page``; ``open_other`` opens one in another tab
+  of the same browser (its own server session), its console errors collected too.
+* ``widget_values(page)`` reads the Bokeh widget values by title.
 """
 
 from __future__ import annotations
@@ -93,13 +96,34 @@ def panel_server(tmp_path_factory):
         proc.kill()
 
 
-@pytest.fixture
-def console_errors(page):
-    """JavaScript console errors and uncaught page errors seen by ``page``."""
-    errors: list[str] = []
+def watch_console(page, errors: list[str]) -> None:
+    """Append ``page``'s JavaScript console errors and uncaught page errors to ``errors``."""
     page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
     page.on("pageerror", lambda exc: errors.append(f"pageerror: {exc}"))
+
+
+@pytest.fixture
+def console_errors(page):
+    """JavaScript console errors and uncaught page errors seen by ``page`` (and ``open_other`` tabs)."""
+    errors: list[str] = []
+    watch_console(page, errors)
     return errors
+
+
+WIDGET_VALUES_JS = """() => {
+  const out = {};
+  for (const doc of Bokeh.documents)
+    for (const m of doc.all_models)
+      if (/Slider|Select|TextInput|Spinner/.test(m.constructor.__name__) && m.title)
+        out[m.title] = m.value;
+  return out;
+}"""
+
+
+@pytest.fixture
+def widget_values():
+    """``widget_values(page)``: {title: value} of the page's sliders, selects, text inputs and spinners."""
+    return lambda page: page.evaluate(WIDGET_VALUES_JS)
 
 
 def wait_rendered(page, timeout: float = 60_000) -> None:
@@ -115,4 +139,16 @@ def open_app(page, panel_server, console_errors):
         page.goto(f"{panel_server}/{slug}{query}", timeout=120_000)
         wait_rendered(page)
         return page
+    return _open
+
+
+@pytest.fixture
+def open_other(page, panel_server, console_errors):
+    """``open_other("slug", "?a=1")``: the app in a new tab of ``page``'s browser context (a second session)."""
+    def _open(slug: str, query: str = ""):
+        other = page.context.new_page()
+        watch_console(other, console_errors)
+        other.goto(f"{panel_server}/{slug}{query}", timeout=120_000)
+        wait_rendered(other)
+        return other
     return _open

@@ -5,21 +5,8 @@ import pytest
 
 pytestmark = pytest.mark.browser
 
-WIDGET_VALUES_JS = """() => {
-  const out = {};
-  for (const doc of Bokeh.documents)
-    for (const m of doc.all_models)
-      if (/Slider|Select|TextInput|Spinner/.test(m.constructor.__name__) && m.title)
-        out[m.title] = m.value;
-  return out;
-}"""
 
-
-def widget_values(page):
-    return page.evaluate(WIDGET_VALUES_JS)
-
-
-def test_shared_link_opens_the_same_view(open_app, console_errors):
+def test_shared_link_opens_the_same_view(open_app, console_errors, widget_values):
     page = open_app("hj_landscapes", "?landscape=ackley&dim=1&t=0.5&beta=20")
     page.wait_for_function("() => document.location.search.includes('t=0.5')")
     values = widget_values(page)
