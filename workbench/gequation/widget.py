@@ -131,7 +131,7 @@ class FlameSpeedExplorer(pn.viewable.Viewer):
                 ds = _cached(key)
                 if ds is None:
                     def on_chunk(ev: ChunkEvent, i=i, model=model) -> None:
-                        self._on_chunk(model, ev, (i * len(A) + ev.done_points) / total)
+                        self._runner.post(self._on_chunk, model, ev, (i * len(A) + ev.done_points) / total)
                     ds = sweep(model, callbacks=[on_chunk], should_stop=cancel.is_set, **kwargs)
                     if not cancel.is_set() and not (ds.failed != "").any():
                         _store(key, ds)

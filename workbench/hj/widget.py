@@ -13,16 +13,19 @@ usable. Works in a JupyterLab cell and under ``panel serve``.
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from typing import Any
 
 import holoviews as hv
+import numpy as np
 import panel as pn
 import param
 import xarray as xr
 
 from .. import results
-from ..ui import ExportButtons, LatestRunner, Status
+from ..ui import ExportButtons, LatestRunner, Status, in_server
+from ..ui.live_image import LiveImage
 from . import plots
 from .compare import compare_optimizers
 from .landscapes import LANDSCAPES, from_formula, get
@@ -33,6 +36,7 @@ from .smoothing import smooth_landscape
 NETWORK = "mlp_digits"
 NETWORK_LIMITS = {"n": 64, "n_starts": 200}  # each network-loss evaluation is a forward pass
 DEFAULT_FORMULA = "(x**2 - 1)**2 + (y**2 - 1)**2 + 0.3*sin(6*x)*sin(6*y)"
+REST_MS = 400  # the local entropy is requested once t and beta have rested this long
 
 
 @pn.cache(max_items=32)
@@ -41,6 +45,12 @@ def cached_smoothing(landscape: str, formula: str, dim: int, n: int, t: float, b
     """Envelopes for these settings, shared across sessions (a pure function of its arguments)."""
     land = from_formula(formula, dim) if landscape == "formula" else get(landscape)
     return smooth_landscape(land, dim, n, [t], beta, device=device or None)
+
+
+def landscape_id(ds: xr.Dataset) -> str:
+    """What identifies the sampled landscape of a smoothing result (its parameters but t and beta)."""
+    params = {k: v for k, v in results.parameters(ds).items() if k not in ("t", "beta")}
+    return repr(sorted(params.items())) + str(ds.attrs.get("device"))
 
 
 class HJExplorer(pn.viewable.Viewer):
@@ -73,6 +83,18 @@ class HJExplorer(pn.viewable.Viewer):
                                       css_classes=["wb-hj-envelopes"])
         self._prox = pn.pane.HoloViews(None, sizing_mode="stretch_width", name="prox",
                                        css_classes=["wb-hj-prox"])
+        # 2-D maps are updated in place while t moves (see LiveImage); 1-D views are re-rendered
+        self._maps = {
+            "f": LiveImage("landscape f", "f", css_classes=["wb-hj-map-f"]),
+            "u": LiveImage("u, Moreau", "u", css_classes=["wb-hj-map-u"]),
+            "u_beta": LiveImage("u, local entropy", "u_beta", css_classes=["wb-hj-map-u-beta"]),
+            "prox": LiveImage("prox displacement", "|prox(x) - x|", palette="magma", levels=0,
+                              css_classes=["wb-hj-map-prox"]),
+        }
+        self._maps_row = pn.Row(self._maps["f"], self._maps["u"], self._maps["u_beta"], visible=False,
+                                sizing_mode="stretch_width")
+        self._landscape_key: str | None = None
+        self._rest_token = 0
         self._traj = pn.pane.HoloViews(None, sizing_mode="stretch_width", name="trajectories",
                                        css_classes=["wb-hj-trajectories"])
         self._hist = pn.pane.HoloViews(None, sizing_mode="stretch_width", name="histogram",
@@ -157,21 +179,66 @@ class HJExplorer(pn.viewable.Viewer):
 
     def _show_smoothing(self, ds: xr.Dataset) -> None:
         self.smoothing = ds
-        self._env.object = plots.envelopes(ds)
-        self._prox.object = plots.prox_map(ds)
-        self._show_trajectories()
+        new_landscape = landscape_id(ds) != self._landscape_key
+        self._landscape_key = landscape_id(ds)
+        self._draw_envelopes(ds, new_landscape)
+        if ds.f.ndim == 1:
+            self._prox.object = plots.prox_map(ds)
+        else:
+            sel = ds.isel(t=-1)
+            xx, yy = np.meshgrid(ds.x.values, ds.y.values)
+            disp = np.hypot(sel.prox_x.values - xx, sel.prox_y.values - yy)
+            self._maps["prox"].update(ds.x.values, ds.y.values, disp,
+                                      title=f"prox displacement (t={float(sel.t):.3g})")
+        self._show_layout(ds.f.ndim)
+        if new_landscape:  # the landscape under the trajectories changed
+            self._show_trajectories()
         if self.status.value < 0:
             self.status.info(f"t = {float(ds.t[0]):.3g}: Moreau envelope on {' x '.join(map(str, ds.f.shape))} points in "
                              f"{float(ds.attrs['elapsed_s']) * 1e3:.0f} ms")
         if self.viscous:
+            self._request_viscous_at_rest()
+
+    def _draw_envelopes(self, ds: xr.Dataset, new_landscape: bool) -> None:
+        """1-D: the curves, re-rendered; 2-D: f, u (and u_beta) maps, updated in place."""
+        if ds.f.ndim == 1:
+            self._env.object = plots.envelopes(ds)
+            return
+        sel = ds.isel(t=-1)
+        x, y, t = ds.x.values, ds.y.values, float(sel.t)
+        if new_landscape:
+            self._maps["f"].update(x, y, ds.f.values, title=f"landscape f ({results.parameters(ds)['landscape']})")
+        self._maps["u"].update(x, y, sel.u.values, title=f"u, Moreau (t={t:.3g})")
+        if "u_beta" in sel:
+            beta = results.parameters(ds).get("beta")
+            self._maps["u_beta"].update(x, y, sel.u_beta.values, title=f"u, local entropy (t={t:.3g}, beta={beta:g})")
+
+    def _show_layout(self, ndim: int) -> None:
+        self._env.visible = self._prox.visible = ndim == 1
+        self._maps_row.visible = self._maps["prox"].view.visible = ndim == 2
+        self._maps["u_beta"].view.visible = bool(self.viscous)
+
+    def _request_viscous_at_rest(self) -> None:
+        """Ask for the local entropy once t and beta have rested (at once outside a server)."""
+        if not in_server():
             self._request_viscous()
+            return
+        self._rest_token += 1
+        token = self._rest_token
+
+        async def at_rest() -> None:
+            await asyncio.sleep(REST_MS / 1000)
+            if token == self._rest_token:  # no newer envelope arrived meanwhile
+                self._request_viscous()
+
+        pn.state.execute(at_rest)
 
     def _show_viscous(self, ds: xr.Dataset) -> None:
         current = self._key(float(self.beta))
         if results.parameters(ds).get("t") != [current[4]] or results.parameters(ds).get("beta") != current[5]:
             return  # a stale answer: the slider has moved on
         self.smoothing = ds
-        self._env.object = plots.envelopes(ds)
+        self._draw_envelopes(ds, new_landscape=False)
         if self.status.value < 0:
             self.status.info(f"t = {float(ds.t[0]):.3g}: envelopes on {' x '.join(map(str, ds.f.shape))} points in "
                              f"{float(ds.attrs['elapsed_s']) * 1e3:.0f} ms (local entropy included)")
@@ -244,7 +311,8 @@ class HJExplorer(pn.viewable.Viewer):
         return pn.Column(
             self.status,
             pn.Row(self._env, sizing_mode="stretch_width"),
-            pn.Row(self._traj, self._prox, sizing_mode="stretch_width"),
+            self._maps_row,
+            pn.Row(self._traj, self._prox, self._maps["prox"], sizing_mode="stretch_width"),
             pn.Row(self._hist, self._summary, sizing_mode="stretch_width"),
             sizing_mode="stretch_width")
 

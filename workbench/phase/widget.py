@@ -188,6 +188,9 @@ class PhaseRetrievalExplorer(pn.viewable.Viewer):
     def _partial(self, pieces, m, physics, threshold, seed, fraction) -> None:
         ds = study.assemble({k: list(v) for k, v in pieces.items()}, m, physics, threshold=threshold,
                             seed=seed, elapsed=float("nan"), params={})
+        self._runner.post(self._show_partial, ds, fraction)
+
+    def _show_partial(self, ds: xr.Dataset, fraction: float) -> None:
         self._show(ds)
         self.status.progress(fraction, f"{int(round(fraction * 100))} % of runs finished")
 

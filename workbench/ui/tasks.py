@@ -49,6 +49,8 @@ class LatestRunner:
         self._pending: Callable[[threading.Event], Any] | None = None
         self._cancel = threading.Event()
         self._busy = False
+        self._doc = None
+        self._generation = 0
         self.completed = 0
         self.superseded = 0
 
@@ -73,9 +75,40 @@ class LatestRunner:
             return
         if in_server():
             self._busy = True
+            self._doc = pn.state.curdoc
             pn.state.execute(self._drain)
         else:
             self._run_sync()
+
+    def post(self, fn: Callable[..., None], *args: Any) -> None:
+        """From inside a job: run ``fn(*args)`` (a partial-result view update) on the session's loop.
+
+
+        Views that render new plot models must not be touched from the worker thread;
+        outside a server ``fn`` runs at once. An update posted by a job is dropped if
+        its job has finished or been superseded by the time it runs.
+        """
+        if self._doc is None:
+            fn(*args)
+            return
+        generation = self._generation
+
+        def run() -> None:
+            if generation == self._generation:
+                fn(*args)
+
+        self._doc.add_next_tick_callback(run)
+
+    def _next(self) -> tuple[Callable[[threading.Event], Any], threading.Event]:
+        job, self._pending = self._pending, None
+        self._cancel = threading.Event()
+        self._generation += 1
+        return job, self._cancel
+
+    def _finish(self, ok: bool, value: Any) -> None:
+        self._generation += 1  # updates the job posted but that have not run yet are stale now
+        self.completed += 1
+        self._deliver(ok, value)
 
     def _deliver(self, ok: bool, value: Any) -> None:
         try:
@@ -89,14 +122,12 @@ class LatestRunner:
         self.on_busy(True)
         try:
             while self._pending is not None:
-                job, self._pending = self._pending, None
-                self._cancel = threading.Event()
+                job, cancel = self._next()
                 try:
-                    value, ok = job(self._cancel), True
+                    value, ok = job(cancel), True
                 except Exception as exc:
                     value, ok = exc, False
-                self.completed += 1
-                self._deliver(ok, value)
+                self._finish(ok, value)
         finally:
             self._busy = False
             self.on_busy(False)
@@ -106,14 +137,12 @@ class LatestRunner:
         self.on_busy(True)
         try:
             while self._pending is not None:
-                job, self._pending = self._pending, None
-                self._cancel = cancel = threading.Event()
+                job, cancel = self._next()
                 try:
                     value, ok = await loop.run_in_executor(EXECUTOR, job, cancel), True
                 except Exception as exc:
                     value, ok = exc, False
-                self.completed += 1
-                self._deliver(ok, value)
+                self._finish(ok, value)
         finally:
             self._busy = False
             self.on_busy(False)
