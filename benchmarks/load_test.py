@@ -157,9 +157,9 @@ async def run(args) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--app", default="hj_landscapes")
-    ap.add_argument("--query", default="", help="query string, e.g. '?dim=2'")
-    ap.add_argument("--selector", default=".noUi-handle >> nth=1",
-                    help="selector of the slider handle to nudge (default: the second slider, HJ's t)")
+    ap.add_argument("--query", default="?dim=2&n=256", help="query string (default: the HJ 2-D view at 256²)")
+    ap.add_argument("--selector", default=".wb-hj-t .noUi-handle",
+                    help="selector of the slider handle to nudge (default: HJ's t)")
     ap.add_argument("--sessions", type=int, default=20)
     ap.add_argument("--duration", type=float, default=60.0)
     ap.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for one update")

@@ -141,3 +141,42 @@ def test_share_state_feeds_the_export_buttons(tmp_path):
     assert json.loads(results.load(path).attrs["app_state"]) == {"t": 2.5, "kind": "b"}
     with pytest.raises(ValueError, match="not parameters of _View"):
         ShareState(view, ["t", "nope"])
+
+
+def test_cancelled_job_is_silent_and_posts_run_at_once_outside_a_server():
+    seen, errors = [], []
+    runner = LatestRunner(seen.append, errors.append)
+
+    def job(cancel):
+        runner.post(seen.append, "partial")  # no server: runs at once
+        raise InterruptedError("superseded")
+
+    runner.submit(job)
+    assert seen == ["partial"] and errors == []  # an interrupted job is not an error
+
+
+def test_live_image_updates_in_place_with_iso_lines_on_the_level_set():
+    from workbench.ui.live_image import LiveImage, contour_lines
+
+    x = np.linspace(-1.0, 1.0, 101)
+    y = np.linspace(-1.0, 1.0, 81)
+    z = x[None, :] ** 2 + y[:, None] ** 2
+    lines = contour_lines(x, y, z, levels=1)  # one interior level: (0 + 2) / 2 = 1, the unit circle
+    pts = np.column_stack([np.concatenate(lines["xs"]), np.concatenate(lines["ys"])])
+    # linear interpolation of x^2 + y^2 across a cell edge errs by at most h^2 / 4
+    assert np.abs((pts ** 2).sum(1) - 1.0).max() < (2 / 80) ** 2 / 4 + 1e-12
+    img = LiveImage("test", "z")
+    source = img.image
+    img.update(x, y, z, title="z = x^2 + y^2")
+    assert img.image is source and source.data["image"][0].dtype == np.float32  # same source, new data
+    assert (img.mapper.low, img.mapper.high) == (0.0, 2.0) and img.figure.title.text == "z = x^2 + y^2"
+    assert source.data["dw"][0] == pytest.approx(2.0 + 0.02)  # pixel-centred extent
+
+
+def test_local_entropy_stops_on_its_cancel_event():
+    from workbench.hj import local_entropy
+
+    cancel = threading.Event()
+    cancel.set()
+    with pytest.raises(InterruptedError):
+        local_entropy(np.zeros((64, 64)), 0.1, 0.5, beta=2.0, cancel=cancel)

@@ -34,12 +34,14 @@ from .grid import as_values, spacings, times
 from .lower_envelope import LOG_2PI, along_axis, pairwise_rows
 
 
-def local_entropy(values: Any, spacing: Any, t: Any, beta: float = 1.0, *, device: Any = None):
+def local_entropy(values: Any, spacing: Any, t: Any, beta: float = 1.0, *, device: Any = None,
+                  cancel: Any = None):
     """Viscous HJ solution ``-(1/beta) log(G_{t/beta} * e^{-beta f})`` on a grid.
 
     ``values``, ``spacing``, ``t`` and ``device`` are as in :func:`.moreau_envelope`
     (a sequence of ``t`` adds a leading dimension); ``beta > 0`` is the inverse
-    temperature (viscosity ``1/(2 beta)``). Returns the input's kind and dtype.
+    temperature (viscosity ``1/(2 beta)``). Returns the input's kind and dtype. A set
+    ``cancel`` event (``threading.Event``) stops it early with ``InterruptedError``.
     """
     f, kind = as_values(values, device)
     h = spacings(spacing, f.shape)
@@ -54,7 +56,7 @@ def local_entropy(values: Any, spacing: Any, t: Any, beta: float = 1.0, *, devic
 
         def rows_fn(rows: torch.Tensor, c_t=c_t):
             c = c_t.repeat_interleave(rows.shape[0] // len(ts))
-            return pairwise_rows(rows, c, beta=beta)[0]
+            return pairwise_rows(rows, c, beta=beta, cancel=cancel)[0]
 
         u = along_axis(u, axis + 1, rows_fn)
         u = u - norm_t.view(-1, *([1] * f.ndim))

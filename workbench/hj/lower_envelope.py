@@ -23,6 +23,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from typing import Any
+
 import torch
 
 from .. import validate
@@ -133,11 +135,12 @@ def min_plus_numba(f: np.ndarray, c, want_argmin: bool = False) -> tuple[np.ndar
 
 
 def pairwise_rows(f: torch.Tensor, c: torch.Tensor, beta: float | None = None,
-                  want_argmin: bool = False) -> tuple[torch.Tensor, torch.Tensor | None]:
+                  want_argmin: bool = False, cancel: Any = None) -> tuple[torch.Tensor, torch.Tensor | None]:
     """Min-plus (``beta=None``) or soft-min at inverse temperature ``beta``, over all pairs.
 
     ``f`` is ``(rows, n)``, ``c`` is ``(rows,)``; work proceeds in row chunks of at most
-    :data:`CHUNK_ELEMENTS` pairs so memory stays bounded.
+    :data:`CHUNK_ELEMENTS` pairs so memory stays bounded. A set ``cancel`` event
+    (``threading.Event``) stops the work between chunks with ``InterruptedError``.
     """
     rows, n = f.shape
     grid = torch.arange(n, device=f.device, dtype=f.dtype)
@@ -147,6 +150,8 @@ def pairwise_rows(f: torch.Tensor, c: torch.Tensor, beta: float | None = None,
     out = torch.empty_like(f)
     arg = torch.empty(f.shape, dtype=torch.int64, device=f.device) if want_argmin else None
     for start in range(0, rows, step):
+        if cancel is not None and cancel.is_set():
+            raise InterruptedError("cancelled: a newer request superseded this one")
         sl = slice(start, start + step)
         cs = c[sl]
         uniform = bool((cs == cs[0]).all())  # rows of one t share the kernel: build it once

@@ -24,8 +24,11 @@ MAX_POINTS = 4096 * 4096
 
 def smooth_landscape(landscape: Landscape, dim: int = 2, n: int = 256, t: Sequence[float] | float = 0.1,
                      beta: float | None = None, lo: float | None = None, hi: float | None = None,
-                     device: Any = None, dtype: Any = None) -> xr.Dataset:
-    """``f``, ``u`` (Moreau), ``prox`` and optionally ``u_beta`` (local entropy) on a grid."""
+                     device: Any = None, dtype: Any = None, cancel: Any = None) -> xr.Dataset:
+    """``f``, ``u`` (Moreau), ``prox`` and optionally ``u_beta`` (local entropy) on a grid.
+
+    A set ``cancel`` event stops the local-entropy pass early with ``InterruptedError``.
+    """
     dim = validate.integer("dim", dim, lo=1, hi=2)
     landscape.check_dim(dim)
     n = validate.integer("n", n, lo=3, hi=8192)
@@ -40,7 +43,7 @@ def smooth_landscape(landscape: Landscape, dim: int = 2, n: int = 256, t: Sequen
     with results.timer() as clock:
         grid = sample(landscape, n, dim, lo, hi, device=dev, dtype=dt)
         u, idx = moreau_envelope(grid.values, grid.spacing, ts, return_argmin=True)
-        ub = local_entropy(grid.values, grid.spacing, ts, beta) if beta is not None else None
+        ub = local_entropy(grid.values, grid.spacing, ts, beta, cancel=cancel) if beta is not None else None
     spatial = ("x",) if dim == 1 else ("y", "x")
     axis_attrs = {"long_name": "x", "units": ""}
     coords: dict[str, Any] = {"t": (("t",), np.array(ts), {"long_name": "HJ time t"}),

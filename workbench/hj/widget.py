@@ -39,12 +39,13 @@ DEFAULT_FORMULA = "(x**2 - 1)**2 + (y**2 - 1)**2 + 0.3*sin(6*x)*sin(6*y)"
 REST_MS = 400  # the local entropy is requested once t and beta have rested this long
 
 
-@pn.cache(max_items=32)
+@pn.cache(max_items=32, hash_funcs={threading.Event: lambda _e: b"cancel"})
 def cached_smoothing(landscape: str, formula: str, dim: int, n: int, t: float, beta: float | None,
-                     device: str) -> xr.Dataset:
-    """Envelopes for these settings, shared across sessions (a pure function of its arguments)."""
+                     device: str, cancel: threading.Event | None = None) -> xr.Dataset:
+    """Envelopes for these settings, shared across sessions (a pure function of its arguments;
+    ``cancel`` is not part of the key: a cancelled call raises and caches nothing)."""
     land = from_formula(formula, dim) if landscape == "formula" else get(landscape)
-    return smooth_landscape(land, dim, n, [t], beta, device=device or None)
+    return smooth_landscape(land, dim, n, [t], beta, device=device or None, cancel=cancel)
 
 
 def landscape_id(ds: xr.Dataset) -> str:
@@ -144,11 +145,12 @@ class HJExplorer(pn.viewable.Viewer):
             self.status.error(exc)
             return
         key = self._key(None)
+        self._visc_runner.cancel()  # a local-entropy pass for older settings is stale now
         self._env_runner.submit(lambda cancel: cached_smoothing(*key))
 
     def _request_viscous(self) -> None:
         key = self._key(float(self.beta))
-        self._visc_runner.submit(lambda cancel: cached_smoothing(*key))
+        self._visc_runner.submit(lambda cancel: cached_smoothing(*key, cancel=cancel))
 
     def optimize(self) -> None:
         """Run the selected optimizers at the current t from the same starts."""

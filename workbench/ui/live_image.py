@@ -21,6 +21,7 @@ import panel as pn
 from bokeh.models import ColorBar, ColumnDataSource, HoverTool, LinearColorMapper
 from bokeh.palettes import Greys256, Magma256, Viridis256
 from bokeh.plotting import figure
+from panel.io.document import unlocked
 
 PALETTES = {"viridis": Viridis256, "magma": Magma256, "greys": Greys256}
 
@@ -74,9 +75,16 @@ class LiveImage(pn.viewable.Viewer):
         z = np.asarray(values, dtype=np.float32)
         finite = z[np.isfinite(z)]
         hx, hy = (x[-1] - x[0]) / max(len(x) - 1, 1), (y[-1] - y[0]) / max(len(y) - 1, 1)
+        lines = contour_lines(x, y, z, self.levels)
+        # on the session's loop but outside Bokeh's document lock (results arrive from a worker):
+        # Panel's unlocked() sends the changes straight to the page (a no-op outside a server)
+        with unlocked():
+            self._set(x, y, z, finite, hx, hy, lines, title)
+
+    def _set(self, x, y, z, finite, hx, hy, lines, title) -> None:
         self.image.data = {"image": [z], "x": [x[0] - hx / 2], "y": [y[0] - hy / 2],
                            "dw": [x[-1] - x[0] + hx], "dh": [y[-1] - y[0] + hy]}
-        self.lines.data = contour_lines(x, y, z, self.levels)
+        self.lines.data = lines
         if finite.size:
             lo, hi = float(finite.min()), float(finite.max())
             self.mapper.update(low=lo, high=hi if hi > lo else lo + 1.0)

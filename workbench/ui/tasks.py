@@ -5,7 +5,8 @@ request is run in a worker thread (torch releases the GIL), the page stays
 responsive, and a newer request supersedes a stale one: requests that
 arrive while one is running replace each other, so only the latest is
 computed next, and the running job is told to stop through the ``cancel``
-event it receives (jobs that check it finish early and keep what they have).
+event it receives (jobs that check it finish early and keep what they have, or
+raise ``InterruptedError``, which is not reported as an error).
 
 In a served app the work is scheduled on the session's event loop with
 ``pn.state.execute``; outside a server (a notebook cell, a test) it runs
@@ -108,6 +109,8 @@ class LatestRunner:
     def _finish(self, ok: bool, value: Any) -> None:
         self._generation += 1  # updates the job posted but that have not run yet are stale now
         self.completed += 1
+        if not ok and isinstance(value, InterruptedError):
+            return  # a job that stopped on its cancel event: superseded, nothing to show
         self._deliver(ok, value)
 
     def _deliver(self, ok: bool, value: Any) -> None:
