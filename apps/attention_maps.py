@@ -6,7 +6,7 @@ Attention of a real pretrained transformer (all-MiniLM-L6-v2, offline): every la
 import panel as pn
 
 from workbench.attention.widget import AttentionExplorer
-from workbench.ui import ShareState, app_template
+from workbench.ui.app import explorer_app
 
 pn.extension()
 
@@ -15,10 +15,5 @@ NAMES = ["text", "layer", "head", "variant", "window", "mix", "source", "dispers
          "metric"]
 
 explorer = AttentionExplorer()
-share = ShareState(explorer, NAMES, filename="attention_maps_parameters", status=explorer.status,
-                   export=explorer.export)
-sidebar = pn.Column(explorer.controls(), share, sizing_mode="stretch_width")
-
-app_template("Attention maps", explorer, sidebar=sidebar,
-             description="Attention maps of a real transformer, efficient variants and dispersion").servable(
-    title="Attention maps")
+explorer_app("Attention maps", explorer, NAMES, filename="attention_maps",
+             description="Attention maps of a real transformer, efficient variants and dispersion")

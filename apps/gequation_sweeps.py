@@ -6,7 +6,7 @@ Sweep the flow amplitude A for inviscid, viscous, curvature and strain G-equatio
 import panel as pn
 
 from workbench.gequation.widget import FlameSpeedExplorer
-from workbench.ui import ShareState, app_template
+from workbench.ui.app import explorer_app
 
 pn.extension()
 
@@ -14,10 +14,5 @@ pn.extension()
 NAMES = ["models", "flow", "A_min", "A_max", "n_A", "d", "omega", "B", "grid", "crossings", "batch", "view"]
 
 explorer = FlameSpeedExplorer()
-share = ShareState(explorer, NAMES, filename="gequation_sweeps_parameters", status=explorer.status,
-                   export=explorer.export)
-sidebar = pn.Column(explorer.controls(), share, sizing_mode="stretch_width")
-
-app_template("G-equation flame speeds", explorer, sidebar=sidebar,
-             description="Turbulent flame speeds of G-equation models in periodic flows").servable(
-    title="G-equation flame speeds")
+explorer_app("G-equation flame speeds", explorer, NAMES, filename="gequation_sweeps",
+             description="Turbulent flame speeds of G-equation models in periodic flows")

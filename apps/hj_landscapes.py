@@ -6,7 +6,7 @@ Drag the Hamilton-Jacobi time t and the inverse temperature beta to watch minima
 import panel as pn
 
 from workbench.hj.widget import HJExplorer
-from workbench.ui import ShareState, app_template
+from workbench.ui.app import explorer_app
 
 pn.extension()
 
@@ -15,10 +15,5 @@ NAMES = ["landscape", "formula", "dim", "n", "t", "beta", "viscous", "methods", 
          "delta", "seed"]
 
 explorer = HJExplorer()
-share = ShareState(explorer, NAMES, filename="hj_landscape_parameters", status=explorer.status,
-                   export=explorer.export)
-sidebar = pn.Column(explorer.controls(), share, sizing_mode="stretch_width")
-
-app_template("HJ smoothing of landscapes", explorer, sidebar=sidebar,
-             description="Moreau envelope, local entropy and HJ optimizers on test landscapes").servable(
-    title="HJ smoothing of landscapes")
+explorer_app("HJ smoothing of landscapes", explorer, NAMES, filename="hj_landscape",
+             description="Moreau envelope, local entropy and HJ optimizers on test landscapes")

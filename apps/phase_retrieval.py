@@ -6,7 +6,7 @@ Coherent diffraction imaging: histograms of reconstruction errors of ER, HIO, RA
 import panel as pn
 
 from workbench.phase.widget import PhaseRetrievalExplorer
-from workbench.ui import ShareState, app_template
+from workbench.ui.app import explorer_app
 
 pn.extension()
 
@@ -15,10 +15,5 @@ NAMES = ["phantom", "size", "log_flux", "support", "beamstop", "algorithms", "ru
          "beta", "gps_s", "gps_sigma", "seed", "gallery_algorithm"]
 
 explorer = PhaseRetrievalExplorer()
-share = ShareState(explorer, NAMES, filename="phase_retrieval_parameters", status=explorer.status,
-                   export=explorer.export)
-sidebar = pn.Column(explorer.controls(), share, sizing_mode="stretch_width")
-
-app_template("Phase retrieval", explorer, sidebar=sidebar,
-             description="Reconstruction-error histograms of phase-retrieval algorithms over random starts").servable(
-    title="Phase retrieval")
+explorer_app("Phase retrieval", explorer, NAMES, filename="phase_retrieval",
+             description="Reconstruction-error histograms of phase-retrieval algorithms over random starts")

@@ -1,17 +1,25 @@
-"""Load test: N concurrent browser sessions against one ``panel serve`` on localhost.
+"""Load test: N concurrent sessions against one ``panel serve`` on localhost.
 
-Each session opens a dashboard in headless Chromium (one browser, one context per
-session) and, for ``--duration`` seconds, nudges a slider with the keyboard and
-waits for the plot to update. The latency of one interaction runs from the key
-press to the first change of a plot in that page's Bokeh document (new
-data in a source, or a plot replaced in its layout) (measured in the page with ``performance.now()``, so it includes the
-round trip, the server's computation and the patch arriving back).
+Two kinds of client, both real Bokeh sessions of the served app:
 
-Reports errors (console errors, timeouts), latency p50/p95/max, interactions
-per second, and the server's resident memory before and after. Not a pass/fail
-test: run it by hand, e.g.
+* ``--client ws`` (default): each session is a Bokeh websocket client (``bokeh.client``,
+  one thread each) that holds the document as a browser would, but renders nothing,
+  so on a 2-core machine the figures measure the server rather than 20 renderers
+  competing with it for the same cores;
+* ``--client browser``: each session is a page in headless Chromium (one browser, one
+  context per session); latencies then include rendering in the page.
+
+Each session nudges a slider (HJ's ``t`` by default) by one step, waits for the
+plot to update, (optionally pauses ``--think`` seconds) and repeats for
+``--duration`` seconds, turning back every ten steps. The latency of one interaction runs from the change of the slider value to
+the first change of a plot arriving from the server (new data in a source, or a
+plot replaced in its layout): the round trip, the server's computation and the
+patch. Reports errors (console errors, failed requests, timeouts), latency
+p50/p95/max, updates per second, the server's CPU seconds per update and its
+resident memory before and after. Not a pass/fail test: run it by hand, e.g.
 
     .venv/bin/python benchmarks/load_test.py --sessions 20 --duration 60
+    .venv/bin/python benchmarks/load_test.py --client browser --sessions 20 --duration 60
 
 Traffic goes only to the server this script starts on 127.0.0.1.
 """
@@ -22,10 +30,13 @@ import argparse
 import asyncio
 import json
 import statistics
+import os
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
+from urllib.parse import parse_qsl
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
@@ -80,6 +91,7 @@ async def session(browser, url: str, selector: str, duration: float, timeout_ms:
     errors: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("requestfailed", lambda r: errors.append(f"request failed: {r.url[:120]}"))
     timeouts = 0
     try:
         await page.goto(url, timeout=120_000)
@@ -113,43 +125,160 @@ async def session(browser, url: str, selector: str, duration: float, timeout_ms:
     out["timeouts"] = out.get("timeouts", 0) + timeouts
 
 
-async def run(args) -> dict:
+PLOT_MODELS = ("ColumnDataSource", "GlyphRenderer", "Figure", "Plot", "Row", "Column", "GridBox", "Tabs")
+
+
+def ws_session(url: str, arguments: dict, title: str, duration: float, timeout: float, think: float,
+               out: dict, lock: threading.Lock) -> None:
+    """One websocket session: nudge the slider titled ``title``, time each plot update."""
+    import panel.models  # noqa: F401  the document holds Panel's models
+    from bokeh.client import pull_session
+    from bokeh.document.events import MessageSentEvent, ModelChangedEvent
+    from bokeh.events import DocumentReady
+    from bokeh.models import Slider
+    from tornado.ioloop import IOLoop
+
+    asyncio.set_event_loop(asyncio.new_event_loop())
+    state = {"t0": None, "lat": [], "timeouts": 0, "n": 0, "sign": 1, "timer": None, "errors": []}
+    try:
+        session = pull_session(url=url, arguments=arguments)
+    except Exception as exc:
+        with lock:
+            out.setdefault("errors", []).append(f"session failed: {exc}")
+        return
+    doc, loop = session.document, IOLoop.current()
+    slider = next(m for m in doc.models if isinstance(m, Slider) and m.title == title)
+    end = time.monotonic() + duration
+
+    def nudge() -> None:
+        if time.monotonic() > end:
+            session.close()
+            return
+        state["n"] += 1
+        if state["n"] % 10 == 0:
+            state["sign"] *= -1
+        value = min(max(slider.value + state["sign"] * slider.step, slider.start), slider.end)
+        state["t0"] = time.perf_counter()
+        slider.value = round(value, 9)
+        state["timer"] = loop.call_later(timeout, timed_out)
+
+    def timed_out() -> None:
+        state["timeouts"] += 1
+        state["t0"] = None
+        nudge()
+
+    def on_change(event) -> None:
+        if state["t0"] is None or getattr(event, "setter", None) is not session:
+            return  # only patches from the server
+        if isinstance(event, ModelChangedEvent):
+            name = type(event.model).__name__
+            if not name.endswith(PLOT_MODELS) or event.attr.startswith(("inner_", "outer_")):
+                return
+        elif type(event).__name__ not in ("ColumnDataChangedEvent", "ColumnsStreamedEvent", "ColumnsPatchedEvent"):
+            return
+        state["lat"].append((time.perf_counter() - state["t0"]) * 1000)
+        state["t0"] = None
+        loop.remove_timeout(state["timer"])
+        loop.call_later(think, nudge)
+
+    doc.on_change(on_change)
+    # a browser announces that it rendered the page; Panel runs its on-load work then
+    doc.callbacks.trigger_on_change(MessageSentEvent(doc, "bokeh_event", DocumentReady()))
+    loop.call_later(1.0, nudge)
+    session._loop_until_closed()
+    with lock:
+        out.setdefault("latencies", []).extend(state["lat"])
+        out["timeouts"] = out.get("timeouts", 0) + state["timeouts"]
+        out.setdefault("errors", [])
+
+
+def run_ws(base: str, args, out: dict) -> None:
+    url = f"{base}/{args.app}"
+    arguments = dict(parse_qsl(args.query.lstrip("?")))
+    lock = threading.Lock()
+    # bokeh.client handles each incoming message one level deeper in a chain of awaits: a long
+    # session needs a deep stack (virtual memory only)
+    sys.setrecursionlimit(1_000_000)
+    threading.stack_size(512 * 1024 * 1024)
+    warm = threading.Thread(target=ws_session, args=(url, arguments, args.slider, 3, args.timeout, 0.0, {}, lock))
+    warm.start()  # warm-up: caches, code paths
+    warm.join()
+    threads = [threading.Thread(target=ws_session, args=(url, arguments, args.slider, args.duration,
+                                                          args.timeout, args.think, out, lock))
+               for _ in range(args.sessions)]
+    out["_before"] = snapshot(out["_pid"])
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process (from /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def snapshot(pid: int) -> tuple[float, float, float]:
+    return time.monotonic(), cpu_seconds(pid), rss_mib(pid)
+
+
+async def run_browser(base: str, args, out: dict) -> None:
     from playwright.async_api import async_playwright
 
+    url = f"{base}/{args.app}{args.query}"
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        # one warm-up session loads the caches and the model code
+        await session(browser, url, args.selector, 3, args.timeout * 1000, {})
+        out["_before"] = snapshot(out["_pid"])
+        await asyncio.gather(*[session(browser, url, args.selector, args.duration, args.timeout * 1000, out)
+                               for _ in range(args.sessions)])
+        await browser.close()
+
+
+async def run(args) -> dict:
     port = free_port()
     proc = subprocess.Popen(command(port=port, address="127.0.0.1"), cwd=ROOT,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    out: dict = {}
+    out: dict = {"_pid": proc.pid}
     try:
         base = f"http://localhost:{port}"
         wait_http(f"{base}/index", 180, proc)
-        url = f"{base}/{args.app}{args.query}"
-        async with async_playwright() as p:
-            browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-            # one warm-up session loads the caches and the model code
-            await session(browser, url, args.selector, 3, args.timeout * 1000, {})
-            mem_before = rss_mib(proc.pid)
-            t0 = time.monotonic()
-            await asyncio.gather(*[session(browser, url, args.selector, args.duration, args.timeout * 1000, out)
-                                   for _ in range(args.sessions)])
-            wall = time.monotonic() - t0
-            mem_after = rss_mib(proc.pid)
-            await browser.close()
+        settled = []
+        for round_ in range(args.rounds):  # latencies from the first round; memory after each
+            target = out if round_ == 0 else {"_pid": proc.pid}
+            if args.client == "ws":
+                await asyncio.to_thread(run_ws, base, args, target)
+            else:
+                await run_browser(base, args, target)
+            if round_ == 0:
+                after = snapshot(proc.pid)
+            # closed sessions are discarded after Bokeh's unused-session lifetime; memory then
+            # holds the server, its caches and whatever leaked (a leak grows round after round)
+            await asyncio.sleep(args.settle)
+            settled.append(round(rss_mib(proc.pid), 1))
         alive = proc.poll() is None
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+    (t0, cpu0, mem_before), (t1, cpu1, mem_after) = out["_before"], after
+    wall = t1 - t0
     lat = sorted(out.get("latencies", []))
     q = statistics.quantiles(lat, n=100) if len(lat) >= 2 else [float("nan")] * 99
     return {
-        "app": args.app, "sessions": args.sessions, "duration_s": args.duration,
+        "app": args.app, "query": args.query, "client": args.client, "sessions": args.sessions,
+        "duration_s": args.duration, "cpus": os.cpu_count(),
         "interactions": len(lat) + out.get("timeouts", 0), "updates": len(lat),
         "timeouts": out.get("timeouts", 0), "errors": len(out.get("errors", [])),
         "error_samples": out.get("errors", [])[:5],
         "latency_ms_p50": round(q[49], 1), "latency_ms_p95": round(q[94], 1),
         "latency_ms_max": round(lat[-1], 1) if lat else float("nan"),
         "updates_per_s": round(len(lat) / wall, 2),
+        "server_cpu_ms_per_update": round(1000 * (cpu1 - cpu0) / max(len(lat), 1), 1),
+        "think_s": args.think if args.client == "ws" else None,
         "server_rss_mib_before": round(mem_before, 1), "server_rss_mib_after": round(mem_after, 1),
+        "server_rss_mib_settled_per_round": settled,
         "server_alive": alive,
     }
 
@@ -160,6 +289,15 @@ def main() -> None:
     ap.add_argument("--query", default="?dim=2&n=256", help="query string (default: the HJ 2-D view at 256²)")
     ap.add_argument("--selector", default=".wb-hj-t .noUi-handle",
                     help="selector of the slider handle to nudge (default: HJ's t)")
+    ap.add_argument("--client", choices=["ws", "browser"], default="ws",
+                    help="websocket sessions (measure the server) or Chromium pages (include rendering)")
+    ap.add_argument("--slider", default="t", help="title of the slider a websocket session nudges")
+    ap.add_argument("--think", type=float, default=0.0,
+                    help="websocket sessions: seconds between an update and the next nudge (0: back to back)")
+    ap.add_argument("--settle", type=float, default=60.0,
+                    help="seconds to wait after the load before the last memory reading")
+    ap.add_argument("--rounds", type=int, default=1,
+                    help="repeat the load this many times on the same server; memory is read after each")
     ap.add_argument("--sessions", type=int, default=20)
     ap.add_argument("--duration", type=float, default=60.0)
     ap.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for one update")

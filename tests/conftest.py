@@ -152,3 +152,14 @@ def open_other(page, panel_server, console_errors):
         wait_rendered(other)
         return other
     return _open
+
+
+@pytest.fixture
+def one_torch_thread():
+    """Small test arrays: one torch thread avoids OpenMP hand-off costs on a busy 2-core machine."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

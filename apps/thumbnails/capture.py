@@ -2,9 +2,9 @@
 
     .venv/bin/python apps/thumbnails/capture.py [--wait 8]
 
-Serves the apps on 127.0.0.1, opens each in headless Chromium at 1400x900,
-waits for it to render and compute, and writes ``apps/thumbnails/<slug>.png``
-at 700x450.
+Serves the apps on 127.0.0.1, opens each in headless Chromium at 1400x900 with
+the parameters in SCENES, runs its main action where it has one, waits for the
+result, and writes ``apps/thumbnails/<slug>.png`` at 700x450.
 """
 
 from __future__ import annotations
@@ -25,9 +25,19 @@ from playwright.sync_api import sync_playwright  # noqa: E402
 from workbench.serve import catalog, command  # noqa: E402
 
 
+# slug -> (query string, selector of the button to press or None, text that shows the result)
+SCENES = {
+    "hj_landscapes": ("?landscape=rastrigin&dim=2&n=256&t=0.3&beta=10&n_starts=500", ".wb-hj-run button",
+                      "optimizers done"),
+    "gequation_sweeps": ("?grid=32&crossings=2&n_A=6&A_max=6.0", ".wb-gq-run button", "sweep done"),
+    "phase_retrieval": ("?size=64&runs=24&iterations=300&chunk=8", ".wb-phase-run button", "done:"),
+    "attention_maps": ("?text=The+cat+sat+on+the+mat+because+it+was+warm.", None, "tokens"),
+}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--wait", type=float, default=8.0, help="seconds to let each app compute")
+    ap.add_argument("--wait", type=float, default=3.0, help="seconds to let each view settle after its result")
     ap.add_argument("--only", nargs="*", default=None)
     args = ap.parse_args()
     port = free_port()
@@ -41,9 +51,15 @@ def main() -> None:
             for entry in catalog():
                 if args.only and entry.slug not in args.only:
                     continue
-                page.goto(f"http://localhost:{port}/{entry.slug}", timeout=120_000)
+                query, button, done = SCENES.get(entry.slug, ("", None, None))
+                page.goto(f"http://localhost:{port}/{entry.slug}{query}", timeout=120_000)
                 page.wait_for_function("() => window.Bokeh !== undefined && Bokeh.documents.length > 0",
                                        timeout=120_000)
+                page.wait_for_timeout(2000)
+                if button:
+                    page.locator(button).first.click()
+                if done:
+                    page.get_by_text(done).first.wait_for(timeout=600_000)
                 page.wait_for_timeout(args.wait * 1000)
                 raw = HERE / f"{entry.slug}.raw.png"
                 page.screenshot(path=str(raw))

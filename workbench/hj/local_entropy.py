@@ -18,8 +18,10 @@ it is evaluated with log-sum-exp, one axis at a time (the Gaussian factorises),
 so ``beta f`` up to 1e4 and beyond neither overflows nor underflows. As
 ``beta -> infinity`` it tends to the Moreau envelope (:func:`.moreau_envelope`).
 
-Cost: O(n) per grid point per axis (all pairs along each axis, vectorised in
-torch on the compute device).
+Cost: O(n) per grid point per axis. On the CPU (with numba) each term is shifted by
+the min-plus value at its point (the largest exponent, from the linear-time Moreau
+pass), so every term is in [0, 1]; elsewhere all pairs are vectorised in torch with
+``logsumexp`` on the compute device.
 """
 
 from __future__ import annotations
@@ -27,38 +29,50 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
 import torch
 
 from .. import validate
 from .grid import as_values, spacings, times
-from .lower_envelope import LOG_2PI, along_axis, pairwise_rows
+from .lower_envelope import LOG_2PI, along_axis, have_numba, pairwise_rows, soft_min_numba
+from .moreau import METHODS
 
 
-def local_entropy(values: Any, spacing: Any, t: Any, beta: float = 1.0, *, device: Any = None,
-                  cancel: Any = None):
+def local_entropy(values: Any, spacing: Any, t: Any, beta: float = 1.0, *, method: str = "auto",
+                  device: Any = None, cancel: Any = None):
     """Viscous HJ solution ``-(1/beta) log(G_{t/beta} * e^{-beta f})`` on a grid.
 
     ``values``, ``spacing``, ``t`` and ``device`` are as in :func:`.moreau_envelope`
     (a sequence of ``t`` adds a leading dimension); ``beta > 0`` is the inverse
-    temperature (viscosity ``1/(2 beta)``). Returns the input's kind and dtype. A set
-    ``cancel`` event (``threading.Event``) stops it early with ``InterruptedError``.
+    temperature (viscosity ``1/(2 beta)``). ``method`` is ``"auto"`` (numba on the CPU when
+    installed, else torch), ``"numba"`` or ``"torch"``. Returns the input's kind and dtype.
+    A set ``cancel`` event (``threading.Event``) stops it early with ``InterruptedError``.
     """
     f, kind = as_values(values, device)
     h = spacings(spacing, f.shape)
     ts, lead = times(t)
     beta = float(validate.positive("beta", beta))
-    u = f.expand(len(ts), *f.shape)
-    t_vec = torch.tensor(ts, dtype=f.dtype, device=f.device)
-    for axis in reversed(range(f.ndim)):
-        c_t = h[axis] ** 2 / (2 * t_vec)
-        # log(h) - log(2 pi t / beta) / 2: quadrature weight and Gaussian normalisation
-        norm_t = (math.log(h[axis]) - 0.5 * (LOG_2PI + torch.log(t_vec / beta))) / beta
+    validate.choice("method", method, METHODS)
+    if method == "numba" and not have_numba():
+        raise ValueError("method 'numba' needs the numba package; use method='torch'")
+    t_vec = torch.tensor(ts, dtype=torch.float64)
+    # log(h) - log(2 pi t / beta) / 2 per axis: quadrature weight and Gaussian normalisation
+    norm_t = sum((math.log(hk) - 0.5 * (LOG_2PI + torch.log(t_vec / beta))) / beta for hk in h)
+    if method == "numba" or (method == "auto" and f.device.type == "cpu" and have_numba()):
+        f64 = f.cpu().numpy().astype("float64", copy=False)
+        u = torch.from_numpy(np.stack([soft_min_numba(f64, [hk ** 2 / (2 * t) for hk in h], beta, cancel)
+                                       for t in ts])).to(f.device)
+    else:
+        u = f.expand(len(ts), *f.shape)
+        t_dev = t_vec.to(device=f.device, dtype=f.dtype)
+        for axis in reversed(range(f.ndim)):
+            c_t = h[axis] ** 2 / (2 * t_dev)
 
-        def rows_fn(rows: torch.Tensor, c_t=c_t):
-            c = c_t.repeat_interleave(rows.shape[0] // len(ts))
-            return pairwise_rows(rows, c, beta=beta, cancel=cancel)[0]
+            def rows_fn(rows: torch.Tensor, c_t=c_t):
+                c = c_t.repeat_interleave(rows.shape[0] // len(ts))
+                return pairwise_rows(rows, c, beta=beta, cancel=cancel)[0]
 
-        u = along_axis(u, axis + 1, rows_fn)
-        u = u - norm_t.view(-1, *([1] * f.ndim))
+            u = along_axis(u, axis + 1, rows_fn)
+    u = u - norm_t.to(device=u.device, dtype=u.dtype).view(-1, *([1] * f.ndim))
     u = u.to(kind.dtype)
     return kind.back(u if lead else u[0])

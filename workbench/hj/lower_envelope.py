@@ -22,9 +22,9 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 from typing import Any
 
+import numpy as np
 import torch
 
 from .. import validate
@@ -36,6 +36,7 @@ except ImportError:  # pragma: no cover - exercised only where numba is missing
     numba = None
 
 CHUNK_ELEMENTS = 2**24  # pairs per chunk of the vectorised path (64 MiB in float32)
+CANCELLABLE_CHUNK_ELEMENTS = 2**21  # with a cancel event: smaller chunks, so a cancel lands quickly
 
 
 if numba is not None:
@@ -76,10 +77,29 @@ if numba is not None:
             if want_arg:
                 arg[p] = q
 
+    @njit(cache=True, inline="always")
+    def _soft_row(f, c, beta, m, out):  # pragma: no cover - compiled
+        # soft-min over q of f[q] + c (p - q)^2 at inverse temperature beta, shifted by the
+        # min-plus value m[p] (the largest exponent), so every term lies in [0, 1]
+        n = f.shape[0]
+        for p in range(n):
+            mp = m[p]
+            if not mp < np.inf:
+                out[p] = np.inf
+                continue
+            s = 0.0
+            for q in range(n):
+                fq = f[q]
+                if fq < np.inf:
+                    d = p - q
+                    s += np.exp(-beta * (fq + c * d * d - mp))
+            out[p] = mp - np.log(s) / beta
+
     @njit(cache=True, parallel=True)
-    def _fh_rows_transposed(f, c, out_t, arg_t, want_arg):  # pragma: no cover - compiled
+    def _fh_rows_transposed(f, c, beta, out_t, arg_t, want_arg):  # pragma: no cover - compiled
         # rows of f (rows, n) -> out_t (n, rows); blocks of TILE rows so each transposed
-        # write fills whole cache lines, and the next axis' pass again reads rows
+        # write fills whole cache lines, and the next axis' pass again reads rows.
+        # beta = 0: min-plus; beta > 0: soft-min (stabilised by the min-plus value)
         rows, n = f.shape
         n_blocks = (rows + TILE - 1) // TILE
         for b in prange(n_blocks):
@@ -89,8 +109,12 @@ if numba is not None:
             z = np.empty(n + 1, np.float64)
             ob = np.empty((TILE, n), np.float64)
             ab = np.empty((TILE, n), np.int64)
+            sb = np.empty(n, np.float64)
             for r in range(r0, r1):
                 _fh_row(f[r], c, ob[r - r0], ab[r - r0], v, z, want_arg)
+                if beta > 0:
+                    _soft_row(f[r], c, beta, ob[r - r0], sb)
+                    ob[r - r0, :] = sb
             for p in range(n):
                 for r in range(r0, r1):
                     out_t[p, r] = ob[r - r0, p]
@@ -114,17 +138,34 @@ def min_plus_numba(f: np.ndarray, c, want_argmin: bool = False) -> tuple[np.ndar
     and no separate transposes are needed. Returns the envelope and, per pass, the
     pair ``(axis, argmin along it)`` with the argmin in the original layout.
     """
+    return _passes_numba(f, c, 0.0, want_argmin)
+
+
+def soft_min_numba(f: np.ndarray, c, beta: float, cancel: Any = None) -> np.ndarray:
+    """Soft-min ``-(1/beta) log sum_j exp(-beta (f_j + c[k] (i - j)^2))`` along every axis (numba).
+
+    Each output is shifted by the min-plus value at that point (the largest exponent,
+    from the linear-time pass), so every term is in ``[0, 1]`` and the largest is 1:
+    no overflow or underflow for any ``beta f``. O(n) per point per axis, one thread
+    per block of rows. A set ``cancel`` event stops it between axes (``InterruptedError``).
+    """
+    return _passes_numba(f, c, float(beta), False, cancel)[0]
+
+
+def _passes_numba(f: np.ndarray, c, beta: float, want_argmin: bool, cancel: Any = None) -> tuple[np.ndarray, list]:
     if numba is None:  # pragma: no cover
         raise RuntimeError("numba is not installed; use method='torch'")
     u = np.ascontiguousarray(f, dtype=np.float64)
     shape, d = u.shape, u.ndim
     args = []
     for k in range(d):
+        if cancel is not None and cancel.is_set():
+            raise InterruptedError("cancelled: a newer request superseded this one")
         n = u.shape[-1]
         rows = u.reshape(-1, n)
         out = np.empty((n, rows.shape[0]), np.float64)
         arg = np.empty((n, rows.shape[0]) if want_argmin else (1, 1), np.int64)
-        _fh_rows_transposed(rows, float(c[d - 1 - k]), out, arg, want_argmin)
+        _fh_rows_transposed(rows, float(c[d - 1 - k]), beta, out, arg, want_argmin)
         u = out.reshape((n, *u.shape[:-1]))
         if want_argmin:
             r = k + 1  # layout now rotated r times: position i holds original axis (i - r) mod d
@@ -145,7 +186,7 @@ def pairwise_rows(f: torch.Tensor, c: torch.Tensor, beta: float | None = None,
     rows, n = f.shape
     grid = torch.arange(n, device=f.device, dtype=f.dtype)
     d2 = (grid[:, None] - grid[None, :]) ** 2  # (p, q)
-    step = max(1, CHUNK_ELEMENTS // (n * n))
+    step = max(1, (CHUNK_ELEMENTS if cancel is None else CANCELLABLE_CHUNK_ELEMENTS) // (n * n))
     validate.memory_fits("grid size", min(step, rows) * n * n * f.element_size() * 3, f.device)
     out = torch.empty_like(f)
     arg = torch.empty(f.shape, dtype=torch.int64, device=f.device) if want_argmin else None

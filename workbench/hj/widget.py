@@ -13,7 +13,6 @@ usable. Works in a JupyterLab cell and under ``panel serve``.
 
 from __future__ import annotations
 
-import asyncio
 import threading
 from typing import Any
 
@@ -25,6 +24,7 @@ import xarray as xr
 
 from .. import results
 from ..ui import ExportButtons, LatestRunner, Status, in_server
+from ..ui.tasks import BACKGROUND
 from ..ui.live_image import LiveImage
 from . import plots
 from .compare import compare_optimizers
@@ -36,7 +36,7 @@ from .smoothing import smooth_landscape
 NETWORK = "mlp_digits"
 NETWORK_LIMITS = {"n": 64, "n_starts": 200}  # each network-loss evaluation is a forward pass
 DEFAULT_FORMULA = "(x**2 - 1)**2 + (y**2 - 1)**2 + 0.3*sin(6*x)*sin(6*y)"
-REST_MS = 400  # the local entropy is requested once t and beta have rested this long
+REST_MS = 500  # the local entropy is requested once the controls have rested this long
 
 
 @pn.cache(max_items=32, hash_funcs={threading.Event: lambda _e: b"cancel"})
@@ -103,7 +103,8 @@ class HJExplorer(pn.viewable.Viewer):
         self._summary = pn.pane.Markdown("", css_classes=["wb-hj-summary"])
         self._tap: hv.streams.Tap | None = None
         self._env_runner = LatestRunner(self._show_smoothing, self.status.error, self.status.busy)
-        self._visc_runner = LatestRunner(self._show_viscous, self.status.error, self.status.busy)
+        # the local entropy is O(n) per point: one background worker serves all sessions
+        self._visc_runner = LatestRunner(self._show_viscous, self.status.error, executor=BACKGROUND)
         self._opt_runner = LatestRunner(self._show_optimization, self.status.error, self.status.busy)
         self._run_btn = pn.widgets.Button(name="Run optimizers", button_type="primary",
                                           css_classes=["wb-hj-run"])
@@ -147,6 +148,8 @@ class HJExplorer(pn.viewable.Viewer):
         key = self._key(None)
         self._visc_runner.cancel()  # a local-entropy pass for older settings is stale now
         self._env_runner.submit(lambda cancel: cached_smoothing(*key))
+        if self.viscous and in_server():
+            self._request_viscous_at_rest()
 
     def _request_viscous(self) -> None:
         key = self._key(float(self.beta))
@@ -198,10 +201,10 @@ class HJExplorer(pn.viewable.Viewer):
         if self.status.value < 0:
             self.status.info(f"t = {float(ds.t[0]):.3g}: Moreau envelope on {' x '.join(map(str, ds.f.shape))} points in "
                              f"{float(ds.attrs['elapsed_s']) * 1e3:.0f} ms")
-        if self.viscous:
-            self._request_viscous_at_rest()
+        if self.viscous and not in_server():  # served, it waits for the controls to rest
+            self._request_viscous()
 
-    def _draw_envelopes(self, ds: xr.Dataset, new_landscape: bool) -> None:
+    def _draw_envelopes(self, ds: xr.Dataset, new_landscape: bool, viscous_only: bool = False) -> None:
         """1-D: the curves, re-rendered; 2-D: f, u (and u_beta) maps, updated in place."""
         if ds.f.ndim == 1:
             self._env.object = plots.envelopes(ds)
@@ -210,7 +213,8 @@ class HJExplorer(pn.viewable.Viewer):
         x, y, t = ds.x.values, ds.y.values, float(sel.t)
         if new_landscape:
             self._maps["f"].update(x, y, ds.f.values, title=f"landscape f ({results.parameters(ds)['landscape']})")
-        self._maps["u"].update(x, y, sel.u.values, title=f"u, Moreau (t={t:.3g})")
+        if not viscous_only:
+            self._maps["u"].update(x, y, sel.u.values, title=f"u, Moreau (t={t:.3g})")
         if "u_beta" in sel:
             beta = results.parameters(ds).get("beta")
             self._maps["u_beta"].update(x, y, sel.u_beta.values, title=f"u, local entropy (t={t:.3g}, beta={beta:g})")
@@ -221,26 +225,22 @@ class HJExplorer(pn.viewable.Viewer):
         self._maps["u_beta"].view.visible = bool(self.viscous)
 
     def _request_viscous_at_rest(self) -> None:
-        """Ask for the local entropy once t and beta have rested (at once outside a server)."""
-        if not in_server():
-            self._request_viscous()
-            return
+        """Ask for the local entropy once the controls have rested REST_MS after the last change."""
         self._rest_token += 1
         token = self._rest_token
 
-        async def at_rest() -> None:
-            await asyncio.sleep(REST_MS / 1000)
-            if token == self._rest_token:  # no newer envelope arrived meanwhile
+        def at_rest() -> None:
+            if token == self._rest_token:  # no newer change meanwhile
                 self._request_viscous()
 
-        pn.state.execute(at_rest)
+        pn.state.curdoc.add_timeout_callback(at_rest, REST_MS)
 
     def _show_viscous(self, ds: xr.Dataset) -> None:
         current = self._key(float(self.beta))
         if results.parameters(ds).get("t") != [current[4]] or results.parameters(ds).get("beta") != current[5]:
             return  # a stale answer: the slider has moved on
         self.smoothing = ds
-        self._draw_envelopes(ds, new_landscape=False)
+        self._draw_envelopes(ds, new_landscape=False, viscous_only=True)
         if self.status.value < 0:
             self.status.info(f"t = {float(ds.t[0]):.3g}: envelopes on {' x '.join(map(str, ds.f.shape))} points in "
                              f"{float(ds.attrs['elapsed_s']) * 1e3:.0f} ms (local entropy included)")

@@ -95,6 +95,9 @@ def app_template(title: str, main: Any, sidebar: Any = None, description: str = 
         sidebar=[sidebar] if sidebar is not None else [],
         main=[main],
         sidebar_width=340,
+        # each app shows its own progress (Status); Panel's global busy spinner would be updated
+        # in every open session on every event of any session
+        busy_indicator=None,
     )
     if description:
         tmpl.meta_description = description

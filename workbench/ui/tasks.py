@@ -20,11 +20,25 @@ import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import Any
 
 import panel as pn
 
 EXECUTOR = ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2), thread_name_prefix="workbench")
+# one worker for optional heavy passes (e.g. a refinement computed when a slider rests): shared by all
+# sessions of the server, it never takes the workers that keep the interactive views fresh
+def _one_thread() -> None:
+    """Compiled kernels in the background worker use one core (numba's setting is per thread)."""
+    try:
+        import numba
+
+        numba.set_num_threads(1)
+    except ImportError:  # pragma: no cover - numba is a dependency
+        pass
+
+
+BACKGROUND = ThreadPoolExecutor(max_workers=1, thread_name_prefix="workbench-background", initializer=_one_thread)
 
 
 def in_server() -> bool:
@@ -37,14 +51,17 @@ class LatestRunner:
     """Run ``job(cancel)`` off the loop; deliver results; newest request wins.
 
     ``on_result(value)`` receives each finished job's result, ``on_error(exc)``
-    its exception; ``on_busy(flag)`` toggles a busy indicator. A job that is
+    its exception; ``on_busy(flag)`` toggles a busy indicator; ``executor`` is where
+    served jobs run (default :data:`EXECUTOR`; :data:`BACKGROUND` for optional heavy passes). A job that is
     superseded before it started is never run.
     """
 
     def __init__(self, on_result: Callable[[Any], None],
                  on_error: Callable[[BaseException], None] | None = None,
-                 on_busy: Callable[[bool], None] | None = None):
+                 on_busy: Callable[[bool], None] | None = None,
+                 executor: ThreadPoolExecutor | None = None):
         self.on_result = on_result
+        self.executor = executor or EXECUTOR
         self.on_error = on_error or (lambda exc: None)
         self.on_busy = on_busy or (lambda flag: None)
         self._pending: Callable[[threading.Event], Any] | None = None
@@ -142,10 +159,13 @@ class LatestRunner:
             while self._pending is not None:
                 job, cancel = self._next()
                 try:
-                    value, ok = await loop.run_in_executor(EXECUTOR, job, cancel), True
+                    value, ok = await loop.run_in_executor(self.executor, job, cancel), True
                 except Exception as exc:
                     value, ok = exc, False
-                self._finish(ok, value)
+                if self._doc is None:  # driven without a session (tests)
+                    self._finish(ok, value)
+                else:  # views are updated under the document lock, like any widget callback
+                    self._doc.add_next_tick_callback(partial(self._finish, ok, value))
         finally:
             self._busy = False
             self.on_busy(False)
