@@ -229,11 +229,17 @@ class HJExplorer(pn.viewable.Viewer):
         self._rest_token += 1
         token = self._rest_token
 
+        doc = pn.state.curdoc
+
         def at_rest() -> None:
-            if token == self._rest_token:  # no newer change meanwhile
+            if token != self._rest_token:  # a newer change came meanwhile
+                return
+            if self._env_runner.busy:  # the inviscid view is still being answered: wait for it
+                doc.add_timeout_callback(at_rest, REST_MS)
+            else:
                 self._request_viscous()
 
-        pn.state.curdoc.add_timeout_callback(at_rest, REST_MS)
+        doc.add_timeout_callback(at_rest, REST_MS)
 
     def _show_viscous(self, ds: xr.Dataset) -> None:
         current = self._key(float(self.beta))
@@ -290,6 +296,14 @@ class HJExplorer(pn.viewable.Viewer):
 
     # ---- layout ----------------------------------------------------------------------------------
 
+    @staticmethod
+    def _live_sliders(*sliders: pn.widgets.Widget) -> tuple[pn.widgets.Widget, ...]:
+        """Sliders whose every step is computed: Panel's 50 ms debounce of browser events is cut to
+        5 ms (a newer value supersedes a running request anyway, see LatestRunner)."""
+        for slider in sliders:
+            slider._debounce = 5
+        return sliders
+
     def controls(self) -> pn.Column:
         w = pn.widgets
         return pn.Column(
@@ -297,8 +311,9 @@ class HJExplorer(pn.viewable.Viewer):
             w.TextInput.from_param(self.param.formula, name="Formula (x, y)", css_classes=["wb-hj-formula"]),
             w.RadioButtonGroup.from_param(self.param.dim, name="Dimension", css_classes=["wb-hj-dim"]),
             w.IntSlider.from_param(self.param.n, name="Grid points per axis", step=32, css_classes=["wb-hj-n"]),
-            w.FloatSlider.from_param(self.param.t, name="t", css_classes=["wb-hj-t"]),
-            w.FloatSlider.from_param(self.param.beta, name="beta", step=0.1, css_classes=["wb-hj-beta"]),
+            *self._live_sliders(w.FloatSlider.from_param(self.param.t, name="t", css_classes=["wb-hj-t"]),
+                                w.FloatSlider.from_param(self.param.beta, name="beta", step=0.1,
+                                                         css_classes=["wb-hj-beta"])),
             w.Checkbox.from_param(self.param.viscous, name="Show local entropy (viscous)"),
             w.CheckBoxGroup.from_param(self.param.methods, name="Optimizers", inline=False,
                                        css_classes=["wb-hj-methods"]),
