@@ -60,6 +60,9 @@ def main() -> None:
                     page.locator(button).first.click()
                 if done:
                     page.get_by_text(done).first.wait_for(timeout=600_000)
+                # the top of every scrolled area (a click may have scrolled the main one), no hover tooltip
+                page.evaluate("() => document.querySelectorAll('*').forEach(e => { e.scrollTop = 0; })")
+                page.mouse.move(5, 890)
                 page.wait_for_timeout(args.wait * 1000)
                 raw = HERE / f"{entry.slug}.raw.png"
                 page.screenshot(path=str(raw))

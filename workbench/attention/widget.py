@@ -165,7 +165,7 @@ class AttentionExplorer(pn.viewable.Viewer):
             self._compare_info.object = ""
             self.status.error(exc)
             return
-        self.status.clear()
+        self.status.clear_error()
         self._show_variant_plots()
 
     def _show_variant_plots(self) -> None:

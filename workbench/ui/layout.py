@@ -32,24 +32,30 @@ class Status(pn.viewable.Viewer):
 
     def __init__(self, **params: Any):
         super().__init__(**params)
-        self._bar = pn.indicators.Progress(value=-1, active=False, sizing_mode="stretch_width",
+        # shown only while something runs: an idle indeterminate bar would look busy
+        self._bar = pn.indicators.Progress(value=-1, active=False, visible=False, sizing_mode="stretch_width",
                                            height=10, bar_color="primary", margin=(5, 10))
         self._alert = pn.pane.Alert("", alert_type="light", visible=False,
                                     sizing_mode="stretch_width", margin=(5, 10))
+        self._busy = False
 
     def busy(self, flag: bool) -> None:
+        self._busy = flag
         self._bar.active = flag and self.value < 0
         if not flag and self.value < 0:
             self._bar.value = -1
+        self._bar.visible = flag or self.value >= 0
 
     def progress(self, fraction: float | None, text: str = "") -> None:
         if fraction is None:
             self.value = -1
             self._bar.value = -1
+            self._bar.active = self._busy
         else:
             self.value = int(round(100 * min(max(fraction, 0.0), 1.0)))
             self._bar.value = self.value
             self._bar.active = False
+        self._bar.visible = self._busy or self.value >= 0
         if text:
             self.info(text)
 
@@ -64,6 +70,11 @@ class Status(pn.viewable.Viewer):
 
     def clear(self) -> None:
         self.info("")
+
+    def clear_error(self) -> None:
+        """Remove an error message once its cause is gone; other messages stay."""
+        if self._alert.alert_type == "danger":
+            self.clear()
 
     def __panel__(self) -> pn.viewable.Viewable:
         return pn.Column(self._bar, self._alert, sizing_mode="stretch_width")
