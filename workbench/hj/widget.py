@@ -102,7 +102,8 @@ class HJExplorer(pn.viewable.Viewer):
                                        css_classes=["wb-hj-histogram"])
         self._summary = pn.pane.Markdown("", css_classes=["wb-hj-summary"])
         self._tap: hv.streams.Tap | None = None
-        self._env_runner = LatestRunner(self._show_smoothing, self.status.error, self.status.busy)
+        # the inviscid pass takes milliseconds: no busy bar (toggling it costs more than the pass)
+        self._env_runner = LatestRunner(self._show_smoothing, self.status.error)
         # the local entropy is O(n) per point: one background worker serves all sessions
         self._visc_runner = LatestRunner(self._show_viscous, self.status.error, executor=BACKGROUND)
         self._opt_runner = LatestRunner(self._show_optimization, self.status.error, self.status.busy)
