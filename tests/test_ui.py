@@ -180,3 +180,30 @@ def test_local_entropy_stops_on_its_cancel_event():
     cancel.set()
     with pytest.raises(InterruptedError):
         local_entropy(np.zeros((64, 64)), 0.1, 0.5, beta=2.0, cancel=cancel)
+
+
+def test_late_delivery_of_a_superseded_job_keeps_the_newer_jobs_partial_views():
+    """Served, results are delivered on a later tick: by then the next job may have posted views."""
+    ticks, shown = [], []
+
+    class Doc:  # the session's next-tick queue, run by hand below
+        def add_next_tick_callback(self, fn):
+            ticks.append(fn)
+
+    runner = LatestRunner(lambda v: shown.append(("result", v)))
+
+    def first(cancel):
+        runner.submit(second)  # arrives while the first job runs
+        return "first"
+
+    def second(cancel):
+        runner.post(lambda: shown.append(("partial", "second")))
+        return "second"
+
+    runner._doc, runner._busy, runner._pending = Doc(), True, first
+    worker = threading.Thread(target=lambda: asyncio.run(runner._drain()))
+    worker.start()
+    worker.join(30)
+    for fn in ticks:
+        fn()
+    assert shown == [("result", "first"), ("partial", "second"), ("result", "second")]

@@ -26,8 +26,8 @@ from typing import Any
 import panel as pn
 
 EXECUTOR = ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2), thread_name_prefix="workbench")
-# one worker for optional heavy passes (e.g. a refinement computed when a slider rests): shared by all
-# sessions of the server, it never takes the workers that keep the interactive views fresh
+
+
 def _one_thread() -> None:
     """Compiled kernels in the background worker use one core (numba's setting is per thread)."""
     try:
@@ -38,6 +38,8 @@ def _one_thread() -> None:
         pass
 
 
+# one worker for optional heavy passes (e.g. a refinement computed when a slider rests): shared by all
+# sessions of the server, it never takes the workers that keep the interactive views fresh
 BACKGROUND = ThreadPoolExecutor(max_workers=1, thread_name_prefix="workbench-background", initializer=_one_thread)
 
 
@@ -101,7 +103,6 @@ class LatestRunner:
     def post(self, fn: Callable[..., None], *args: Any) -> None:
         """From inside a job: run ``fn(*args)`` (a partial-result view update) on the session's loop.
 
-
         Views that render new plot models must not be touched from the worker thread;
         outside a server ``fn`` runs at once. An update posted by a job is dropped if
         its job has finished or been superseded by the time it runs.
@@ -117,14 +118,17 @@ class LatestRunner:
 
         self._doc.add_next_tick_callback(run)
 
-    def _next(self) -> tuple[Callable[[threading.Event], Any], threading.Event]:
+    def _next(self) -> tuple[Callable[[threading.Event], Any], threading.Event, int]:
         job, self._pending = self._pending, None
         self._cancel = threading.Event()
         self._generation += 1
-        return job, self._cancel
+        return job, self._cancel, self._generation
 
-    def _finish(self, ok: bool, value: Any) -> None:
-        self._generation += 1  # updates the job posted but that have not run yet are stale now
+    def _finish(self, generation: int, ok: bool, value: Any) -> None:
+        # this job's updates posted but not yet run are stale now, unless a newer job already
+        # took a new generation (its own posts must survive this job's late delivery)
+        if generation == self._generation:
+            self._generation += 1
         self.completed += 1
         if not ok and isinstance(value, InterruptedError):
             return  # a job that stopped on its cancel event: superseded, nothing to show
@@ -142,12 +146,12 @@ class LatestRunner:
         self.on_busy(True)
         try:
             while self._pending is not None:
-                job, cancel = self._next()
+                job, cancel, generation = self._next()
                 try:
                     value, ok = job(cancel), True
                 except Exception as exc:
                     value, ok = exc, False
-                self._finish(ok, value)
+                self._finish(generation, ok, value)
         finally:
             self._busy = False
             self.on_busy(False)
@@ -157,15 +161,15 @@ class LatestRunner:
         self.on_busy(True)
         try:
             while self._pending is not None:
-                job, cancel = self._next()
+                job, cancel, generation = self._next()
                 try:
                     value, ok = await loop.run_in_executor(self.executor, job, cancel), True
                 except Exception as exc:
                     value, ok = exc, False
                 if self._doc is None:  # driven without a session (tests)
-                    self._finish(ok, value)
+                    self._finish(generation, ok, value)
                 else:  # views are updated under the document lock, like any widget callback
-                    self._doc.add_next_tick_callback(partial(self._finish, ok, value))
+                    self._doc.add_next_tick_callback(partial(self._finish, generation, ok, value))
         finally:
             self._busy = False
             self.on_busy(False)
