@@ -34,8 +34,8 @@ import torch
 
 from .. import validate
 from .grid import as_values, spacings, times
-from .lower_envelope import LOG_2PI, along_axis, have_numba, pairwise_rows, soft_min_numba
-from .moreau import METHODS
+from .lower_envelope import LOG_2PI, along_axis, pairwise_rows, soft_min_numba
+from .moreau import uses_numba
 
 
 def local_entropy(values: Any, spacing: Any, t: Any, beta: float = 1.0, *, method: str = "auto",
@@ -52,13 +52,11 @@ def local_entropy(values: Any, spacing: Any, t: Any, beta: float = 1.0, *, metho
     h = spacings(spacing, f.shape)
     ts, lead = times(t)
     beta = float(validate.positive("beta", beta))
-    validate.choice("method", method, METHODS)
-    if method == "numba" and not have_numba():
-        raise ValueError("method 'numba' needs the numba package; use method='torch'")
+    use_numba = uses_numba(method, f.device)  # before any work: a bad method is an error
     t_vec = torch.tensor(ts, dtype=torch.float64)
     # log(h) - log(2 pi t / beta) / 2 per axis: quadrature weight and Gaussian normalisation
     norm_t = sum((math.log(hk) - 0.5 * (LOG_2PI + torch.log(t_vec / beta))) / beta for hk in h)
-    if method == "numba" or (method == "auto" and f.device.type == "cpu" and have_numba()):
+    if use_numba:
         f64 = f.cpu().numpy().astype("float64", copy=False)
         u = torch.from_numpy(np.stack([soft_min_numba(f64, [hk ** 2 / (2 * t) for hk in h], beta, cancel)
                                        for t in ts])).to(f.device)

@@ -21,7 +21,6 @@ of O(1), but branch-free, so it suits GPUs and is the fallback without numba.
 from __future__ import annotations
 
 import math
-
 from typing import Any
 
 import numpy as np

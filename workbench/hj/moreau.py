@@ -30,6 +30,15 @@ from .lower_envelope import along_axis, have_numba, min_plus_numba, pairwise_row
 METHODS = ("auto", "numba", "torch")
 
 
+def uses_numba(method: str, device: torch.device) -> bool:
+    """Whether ``method`` (``"auto"``, ``"numba"`` or ``"torch"``) runs the compiled CPU path on ``device``:
+    ``"auto"`` takes it on the CPU when numba is installed; ``"numba"`` without numba is an error."""
+    validate.choice("method", method, METHODS)
+    if method == "numba" and not have_numba():
+        raise ValueError("method 'numba' needs the numba package; use method='torch'")
+    return method == "numba" or (method == "auto" and device.type == "cpu" and have_numba())
+
+
 def _passes_numba(f: torch.Tensor, h: tuple[float, ...], ts: list[float], want_argmin: bool):
     f64 = f.cpu().numpy().astype(np.float64, copy=False)
     dtype = np.float32 if f.dtype == torch.float32 else np.float64
@@ -99,11 +108,7 @@ def moreau_envelope(values: Any, spacing: Any, t: Any, *, return_argmin: bool = 
     f, kind = as_values(values, device)
     h = spacings(spacing, f.shape)
     ts, lead = times(t)
-    validate.choice("method", method, METHODS)
-    use_numba = method == "numba" or (method == "auto" and f.device.type == "cpu" and have_numba())
-    if method == "numba" and not have_numba():
-        raise ValueError("method 'numba' needs the numba package; use method='torch'")
-    if use_numba:
+    if uses_numba(method, f.device):
         u, args = _passes_numba(f, h, ts, return_argmin)
         u = u.to(device=f.device, dtype=kind.dtype)
         args = [(a, arg.to(f.device)) for a, arg in args]

@@ -149,7 +149,7 @@ class HJExplorer(pn.viewable.Viewer):
         key = self._key(None)
         self._visc_runner.cancel()  # a local-entropy pass for older settings is stale now
         self._env_runner.submit(lambda cancel: cached_smoothing(*key))
-        if self.viscous and in_server():
+        if self.viscous:
             self._request_viscous_at_rest()
 
     def _request_viscous(self) -> None:
@@ -185,8 +185,8 @@ class HJExplorer(pn.viewable.Viewer):
 
     def _show_smoothing(self, ds: xr.Dataset) -> None:
         self.smoothing = ds
-        new_landscape = landscape_id(ds) != self._landscape_key
-        self._landscape_key = landscape_id(ds)
+        key, self._landscape_key = self._landscape_key, landscape_id(ds)
+        new_landscape = self._landscape_key != key
         self._draw_envelopes(ds, new_landscape)
         if ds.f.ndim == 1:
             self._prox.object = plots.prox_map(ds)
@@ -202,8 +202,6 @@ class HJExplorer(pn.viewable.Viewer):
         if self.status.value < 0:
             self.status.info(f"t = {float(ds.t[0]):.3g}: Moreau envelope on {' x '.join(map(str, ds.f.shape))} points in "
                              f"{float(ds.attrs['elapsed_s']) * 1e3:.0f} ms")
-        if self.viscous and not in_server():  # served, it waits for the controls to rest
-            self._request_viscous()
 
     def _draw_envelopes(self, ds: xr.Dataset, new_landscape: bool, viscous_only: bool = False) -> None:
         """1-D: the curves, re-rendered; 2-D: f, u (and u_beta) maps, updated in place."""
@@ -226,11 +224,13 @@ class HJExplorer(pn.viewable.Viewer):
         self._maps["u_beta"].view.visible = bool(self.viscous)
 
     def _request_viscous_at_rest(self) -> None:
-        """Ask for the local entropy once the controls have rested REST_MS after the last change."""
+        """Ask for the local entropy once the controls have rested REST_MS after the last change
+        (at once outside a server, where the inviscid pass has already been shown)."""
+        if not in_server():
+            self._request_viscous()
+            return
         self._rest_token += 1
-        token = self._rest_token
-
-        doc = pn.state.curdoc
+        token, doc = self._rest_token, pn.state.curdoc
 
         def at_rest() -> None:
             if token != self._rest_token:  # a newer change came meanwhile
