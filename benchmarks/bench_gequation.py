@@ -5,8 +5,9 @@
 One update = one grid point of one batch element through one RK stage
 (points × batch × 3 stages × steps / s). Problem: the inviscid model in the
 cellular flow, WENO5 + Lax-Friedrichs + SSP-RK3 at CFL 0.5, P = (1, 0).
-Rows: eager and torch.compile'd, float32 and float64, batch 1 and 16; GPU
-rows when CUDA is present. Baseline in the same process: hj_reachability
+Rows: the fused numba kernel (the CPU default), torch eager and
+torch.compile'd, float32 and float64, batch 1 and 16; GPU rows when CUDA is
+present. Baseline in the same process: hj_reachability
 (JAX; WENO5 + global Lax-Friedrichs + TVD-RK3, the same scheme order) on the
 same problem and grid, one amplitude at a time (its API has no batch
 dimension). The full run also times a 16-value A sweep at 128² to 1%.
@@ -15,9 +16,11 @@ dimension). The full run also times a 16-value A sweep at 128² to 1%.
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import time
 
+import numba
 import numpy as np
 import torch
 
@@ -27,14 +30,15 @@ from workbench.gequation.models import get_model
 from workbench.gequation.solver import Problem, make_step
 
 
-def torch_rate(n: int, batch: int, steps: int, dtype: torch.dtype, device: str, compiled: bool) -> float:
+def torch_rate(n: int, batch: int, steps: int, dtype: torch.dtype, device: str, compiled: bool,
+               fused: bool = False) -> float:
     dev = torch.device(device)
     A = torch.linspace(1.0, 8.0, batch, dtype=torch.float64, device=dev)
     problem = Problem(get_model("inviscid"), get_flow("cellular"), Grid(n, dtype, dev), (1.0, 0.0), 1.0,
                       A, A * 0 + 0.1, A * 0 + 1, A * 0 + 1)
     field = problem.field(torch.zeros(batch, dtype=torch.float64, device=dev))
     dt = problem.cfl_dt(0.5)
-    step = make_step(problem, field, dt, None)
+    step = make_step(problem, field, dt, None, fused=fused)
     if compiled:
         step = torch.compile(step, dynamic=False)
     u = torch.zeros(batch, n, n, dtype=dtype, device=dev)
@@ -106,10 +110,11 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2, help="torch CPU threads (default 2)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
+    numba.set_num_threads(args.threads)
     n = 64 if args.quick else 128
     steps = 10 if args.quick else 40
-    print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, grid {n}², inviscid cellular, "
-          f"WENO5-LF-SSPRK3")
+    print(f"torch {torch.__version__}, numba {numba.__version__}, threads {torch.get_num_threads()}, "
+          f"grid {n}², inviscid cellular, WENO5-LF-SSPRK3")
     print(f"{'implementation':44s} {'updates/s':>12s} {'vs hj_reachability':>20s}")
     A_hj = 4.0
     t_hj = steps * 0.5 * (2 * math.pi / n) / (2 * (A_hj + 1))
@@ -118,28 +123,33 @@ def main() -> None:
         print("hj_reachability (JAX) not installed: no baseline (pip install jax hj_reachability)")
     else:
         print(f"{'hj_reachability (JAX, CPU, float32, 1 problem)':44s} {base:12.3e} {'1.00':>20s}")
-    rows = [("torch eager float32, batch 1", 1, torch.float32, "cpu", False),
-            ("torch eager float32, batch 16", 16, torch.float32, "cpu", False),
-            ("torch eager float64, batch 16", 16, torch.float64, "cpu", False),
-            ("torch.compile float32, batch 16", 16, torch.float32, "cpu", True)]
+    rows = [("fused numba float32, batch 1", 1, torch.float32, "cpu", False, True),
+            ("fused numba float32, batch 16", 16, torch.float32, "cpu", False, True),
+            ("fused numba float64, batch 16", 16, torch.float64, "cpu", False, True),
+            ("torch eager float32, batch 1", 1, torch.float32, "cpu", False, False),
+            ("torch eager float32, batch 16", 16, torch.float32, "cpu", False, False),
+            ("torch eager float64, batch 16", 16, torch.float64, "cpu", False, False),
+            ("torch.compile float32, batch 16", 16, torch.float32, "cpu", True, False)]
     if not args.quick:
-        rows += [("torch.compile float32, batch 1", 1, torch.float32, "cpu", True)]
+        rows += [("torch.compile float32, batch 1", 1, torch.float32, "cpu", True, False)]
     if torch.cuda.is_available():
-        rows += [("CUDA eager float32, batch 16", 16, torch.float32, "cuda", False),
-                 ("CUDA compile float32, batch 16", 16, torch.float32, "cuda", True),
-                 ("CUDA compile float32, batch 256", 256, torch.float32, "cuda", True)]
-    for label, batch, dtype, device, compiled in rows:
-        rate = torch_rate(n, batch, steps, dtype, device, compiled)
+        rows += [("CUDA eager float32, batch 16", 16, torch.float32, "cuda", False, False),
+                 ("CUDA compile float32, batch 16", 16, torch.float32, "cuda", True, False),
+                 ("CUDA compile float32, batch 256", 256, torch.float32, "cuda", True, False)]
+    for label, batch, dtype, device, compiled, fused in rows:
+        rate = torch_rate(n, batch, steps, dtype, device, compiled, fused)
         ratio = f"{rate / base:.2f}" if base else "-"
         print(f"{label:44s} {rate:12.3e} {ratio:>20s}")
     if not args.quick:
         from workbench.gequation import flame_speed
 
-        start = time.perf_counter()
-        ds = flame_speed("inviscid", "cellular", np.linspace(0.5, 8.0, 16), grid=128)
-        el = time.perf_counter() - start
-        print(f"16-value A sweep, inviscid cellular 128², float32: {el:.1f} s, "
-              f"{int(ds.converged.sum())}/16 converged to 1% (compile={'auto'})")
+        for device in ["cpu"] + (["cuda"] if torch.cuda.is_available() else []):
+            start = time.perf_counter()
+            ds = flame_speed("inviscid", "cellular", np.linspace(0.5, 8.0, 16), grid=128, device=device)
+            el = time.perf_counter() - start
+            print(f"16-value A sweep, inviscid cellular 128², float32, {device} "
+                  f"({json.loads(ds.attrs['parameters'])['method']}): "
+                  f"{el:.1f} s, {int(ds.converged.sum())}/16 converged to 1%")
 
 
 if __name__ == "__main__":

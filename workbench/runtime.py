@@ -54,6 +54,32 @@ def resolve_device(device: str | torch.device | None = None) -> torch.device:
     return torch.device(device)
 
 
+COMPUTE_METHODS = ("auto", "numba", "torch")
+
+
+def have_numba() -> bool:
+    """True when numba (the compiled CPU kernels) can be imported."""
+    try:
+        import numba  # noqa: F401
+    except ImportError:  # pragma: no cover - numba is a dependency
+        return False
+    return True
+
+
+def uses_numba(method: str, device: torch.device) -> bool:
+    """Whether ``method`` (``"auto"``, ``"numba"`` or ``"torch"``) runs a compiled numba CPU kernel on
+    ``device``: ``"auto"`` does on the CPU when numba is installed; ``"numba"`` without numba, or off
+    the CPU, is an error."""
+    from . import validate
+
+    validate.choice("method", method, COMPUTE_METHODS)
+    if method == "numba" and not have_numba():
+        raise ValueError("method 'numba' needs the numba package; use method='torch'")
+    if method == "numba" and device.type != "cpu":
+        raise ValueError(f"method 'numba' runs on the CPU only, not on {device}; use method='torch' or 'auto'")
+    return method == "numba" or (method == "auto" and device.type == "cpu" and have_numba())
+
+
 def resolve_dtype(dtype: str | torch.dtype | None = None) -> torch.dtype:
     """float32 by default; ``WORKBENCH_DTYPE`` or the argument may ask for float64."""
     if isinstance(dtype, torch.dtype):

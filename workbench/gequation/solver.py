@@ -9,7 +9,9 @@ and returns ``s_T(P) = −lim u/t`` (:mod:`.estimator`). Space: WENO5
 one-sided derivatives (:mod:`.weno`) in a monotone numerical Hamiltonian
 (:mod:`.hamiltonians`), central differences for the curvature term; time:
 SSP-RK3 (:mod:`.time_stepping`) with ``dΔu`` applied exactly by FFT in a
-Strang splitting. The spatial mean is removed after every step and carried
+Strang splitting. On the CPU each RK stage is one fused numba kernel
+(:mod:`.compiled`, the same arithmetic); elsewhere the torch step, optionally
+``torch.compile``'d. The spatial mean is removed after every step and carried
 in float64, so float32 keeps the corrector's resolution however far u has
 drifted.
 
@@ -29,7 +31,7 @@ the curvature models, whose term does not average out).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -37,6 +39,7 @@ import torch
 import xarray as xr
 
 from .. import results, runtime, validate
+from .compiled import CompiledStep
 from .estimator import estimate_speed
 from .flows import FLOWS, Flow, FlowField, get_flow
 from .grid import X_DIM, Y_DIM, Grid, apply_heat, central_first, central_mixed, central_second, heat_factor
@@ -192,12 +195,13 @@ def _broadcast(**values: Any) -> dict[str, np.ndarray]:
 def flame_speed(model: str = "inviscid", flow: str = "cellular", amplitude: Any = 1.0, *,
                 d: Any = 0.1, omega: Any = 1.0, B: Any = 1.0, s_l: float = 1.0,
                 direction: tuple[float, float] = (1.0, 0.0), grid: int = 64,
-                t_final: float | None = None, crossings: float = 8.0, dt: float | None = None,
+                t_final: float | None = None, crossings: float = 8.0, max_crossings: float = 32.0,
+                dt: float | None = None,
                 cfl: float = 0.5, scheme: str = "lax-friedrichs", diffusion: str = "implicit",
                 window: float = 0.5, rtol: float = 0.01, profile: str | None = None,
                 reinit: float | None = None, n_frames: int = 9, frame_grid: int = 64,
                 n_samples: int = 201, dtype: str | torch.dtype | None = None, device: Any = None,
-                compile: bool | str = "auto", on_blowup: str = "raise", dim: str = "run") -> xr.Dataset:
+                method: str = "auto", compile: bool | str = "auto", on_blowup: str = "raise", dim: str = "run") -> xr.Dataset:
     """Turbulent flame speed ``s_T`` of a G-equation model in a periodic flow.
 
     Parameters
@@ -212,6 +216,9 @@ def flame_speed(model: str = "inviscid", flow: str = "cellular", amplitude: Any 
     grid : N, the cell is sampled at N×N points.
     t_final : horizon (default: ``crossings`` cell-crossing times
         ``2π/(s_l + max|V|)``, at least 4 flow periods for time-periodic flows).
+    max_crossings : without ``t_final``, elements that have not converged to ``rtol`` are
+        run again with twice the crossings, up to this many (``crossings`` turns it off):
+        the estimate's drift falls like 1/horizon for a front that oscillates as it crosses cells.
     dt : time step (default: the CFL limit; a larger one is refused).
     cfl, scheme, diffusion : CFL number in (0, 1]; ``lax-friedrichs`` or
         ``godunov`` (convex models only); ``implicit`` (FFT) or ``explicit`` dΔu.
@@ -222,8 +229,10 @@ def flame_speed(model: str = "inviscid", flow: str = "cellular", amplitude: Any 
         and their resolution. n_samples : points of the ⟨u⟩(t) history kept.
     on_blowup : ``raise`` a :class:`BlowUpError` naming the parameters, or
         ``record`` it in the ``error`` variable (NaN speeds) and go on.
-    compile : ``torch.compile`` the time step (True/False); ``auto`` does when the run
-        has more than ``COMPILE_ABOVE`` point-steps, where the one-off compilation pays.
+    method : ``auto`` (the fused numba kernel on the CPU, torch elsewhere), ``numba``
+        (CPU only) or ``torch``.
+    compile : for the torch step: ``torch.compile`` it (True/False); ``auto`` does when the
+        run has more than ``COMPILE_ABOVE`` point-steps, where the one-off compilation pays.
     dim : name of the batch dimension (``run``; the sweep uses ``point``).
 
     Returns
@@ -247,6 +256,7 @@ def flame_speed(model: str = "inviscid", flow: str = "cellular", amplitude: Any 
     window = validate.number("window", window, lo=0, hi=1, lo_open=True, hi_open=True)
     rtol = validate.positive("rtol", rtol)
     crossings = validate.positive("crossings", crossings)
+    max_crossings = validate.number("max_crossings", max_crossings, lo=crossings)
     if t_final is not None:
         t_final = validate.positive("t_final", t_final)
     if dt is not None:
@@ -282,33 +292,78 @@ def flame_speed(model: str = "inviscid", flow: str = "cellular", amplitude: Any 
     as_t = lambda v: torch.as_tensor(v, dtype=torch.float64, device=dev)  # noqa: E731
     problem = Problem(mdl, flw, Grid(n, dtp, dev), P, s_l, as_t(params["A"]), as_t(params["d"]),
                       as_t(params["omega"]), as_t(params["B"]), scheme, diffusion)
-    sched = schedule(problem, t_final=t_final, crossings=crossings, dt=dt, cfl=cfl, window=window)
     call = dict(model=model, flow=flow, amplitude=params["A"], d=params["d"], omega=params["omega"],
                 B=params["B"], s_l=s_l, direction=P, grid=n, t_final=t_final, crossings=crossings,
-                dt=dt, cfl=cfl, scheme=scheme, diffusion=diffusion, window=window, rtol=rtol,
+                max_crossings=max_crossings, dt=dt, cfl=cfl, scheme=scheme, diffusion=diffusion, window=window, rtol=rtol,
                 profile=getattr(flw, "profile", None), reinit=reinit, dtype=str(dtp).replace("torch.", ""))
     validate.choice("compile", compile, (True, False, "auto"))
-    work = nb * n * n * int(sched.n_steps.max())
-    use_compile = bool(compile is True or (compile == "auto" and work > COMPILE_ABOVE))
-    with results.timer() as clock:
-        out = integrate(problem, sched, reinit=reinit, n_frames=n_frames, frame_grid=frame_grid,
-                        compile_step=use_compile)
-    errors = out["error"]
-    if on_blowup == "raise" and any(errors):
-        raise BlowUpError("; ".join(e for e in errors if e))
-    est = estimate_speed(out["history"], sched.n_steps, sched.window_steps, sched.dt, s_l, rtol,
-                         float(torch.finfo(dtp).eps))
-    return _to_dataset(problem, sched, out, est, n_samples, call, clock["elapsed"], dim, scalar, dev)
+    use_numba = runtime.uses_numba(method, dev)
+    call["method"] = "numba" if use_numba else "torch"
+
+    def run(prob: Problem, crossings: float) -> xr.Dataset:
+        sched = schedule(prob, t_final=t_final, crossings=crossings, dt=dt, cfl=cfl, window=window)
+        work = len(prob.A) * n * n * int(sched.n_steps.max())
+        use_compile = not use_numba and bool(compile is True or (compile == "auto" and work > COMPILE_ABOVE))
+        with results.timer() as clock:
+            out = integrate(prob, sched, reinit=reinit, n_frames=n_frames, frame_grid=frame_grid,
+                            compile_step=use_compile, fused=use_numba)
+        errors = out["error"]
+        if on_blowup == "raise" and any(errors):
+            raise BlowUpError("; ".join(e for e in errors if e))
+        est = estimate_speed(out["history"], sched.n_steps, sched.window_steps, sched.dt, s_l, rtol,
+                             float(torch.finfo(dtp).eps))
+        return _to_dataset(prob, sched, out, est, n_samples, call, clock["elapsed"], dim, False, dev)
+
+    ds = run(problem, crossings)
+    while t_final is None and crossings < max_crossings:
+        todo = np.flatnonzero((ds.converged.values == 0) & (ds.error.values == ""))
+        if not len(todo):
+            break
+        crossings = min(2 * crossings, max_crossings)
+        pick = torch.as_tensor(todo, device=dev)
+        longer = run(replace(problem, A=problem.A[pick], d=problem.d[pick], omega=problem.omega[pick],
+                             B=problem.B[pick]), crossings)
+        ds = _replace_points(ds, longer, todo, dim)
+    return ds.isel({dim: 0}) if scalar else ds
 
 
-def make_step(problem: Problem, field: FlowField | None, dt: torch.Tensor, heat: torch.Tensor | None):
-    """One time step: SSP-RK3 of the explicit part, Strang-split with the exact heat semigroup."""
-    L = rhs(problem, field)
+def _replace_points(ds: xr.Dataset, part: xr.Dataset, index: np.ndarray, dim: str) -> xr.Dataset:
+    """``ds`` with the points ``index`` along ``dim`` taken from ``part`` (same variables)."""
+    ds = ds.copy(deep=True)
+    for name, var in part.data_vars.items():
+        if dim not in var.dims:
+            continue
+        if var.dtype.kind == "U":  # fixed-width strings: rebuild, a longer message must not be cut
+            values = ds[name].values.astype(object)
+            values[index] = var.values
+            ds[name] = (ds[name].dims, values.astype(str), ds[name].attrs)
+        else:
+            ds[name][{dim: index}] = var.values
+    ds.attrs["elapsed_s"] = ds.attrs.get("elapsed_s", 0.0) + part.attrs.get("elapsed_s", 0.0)
+    return ds
+
+
+def make_step(problem: Problem, field: FlowField | None, dt: torch.Tensor, heat: torch.Tensor | None,
+              fused: bool = False):
+    """One time step: SSP-RK3 of the explicit part, Strang-split with the exact heat semigroup.
+
+    ``fused``: the explicit part by the numba kernel of :mod:`.compiled` (CPU)."""
+    if fused:
+        model, d = problem.model, problem.d
+        zero = torch.zeros_like(d)
+        explicit = CompiledStep(
+            problem, field, dt, strain=d if model.strain else zero,
+            curvature=problem.s_l * d if model.curvature else zero,
+            viscosity=d if model.viscous and not problem.implicit_viscous else zero,
+            godunov=problem.scheme == "godunov")
+    else:
+        L = rhs(problem, field)
+        explicit = lambda u, t: ssp_rk3(u, t, dt, L)  # noqa: E731
 
     def step(u: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
         if heat is not None:
             u = apply_heat(u, heat)
-        u = ssp_rk3(u, t, dt, L)
+        u = explicit(u, t)
         if heat is not None:
             u = apply_heat(u, heat)
         return u
@@ -317,7 +372,7 @@ def make_step(problem: Problem, field: FlowField | None, dt: torch.Tensor, heat:
 
 
 def integrate(problem: Problem, sched: Schedule, *, reinit: float | None = None, n_frames: int = 9,
-              frame_grid: int = 64, compile_step: bool = False) -> dict[str, Any]:
+              frame_grid: int = 64, compile_step: bool = False, fused: bool = False) -> dict[str, Any]:
     """Run every element to its horizon; returns history, identity samples, frames, errors."""
     grid, nb = problem.grid, len(problem.A)
     dev, dtp = grid.device, grid.dtype
@@ -330,7 +385,7 @@ def integrate(problem: Problem, sched: Schedule, *, reinit: float | None = None,
     steady = problem.flow.period(problem.omega) is None
     field0 = problem.field(torch.zeros(nb, dtype=torch.float64, device=dev)) if steady else None
     heat = (heat_factor(grid, (problem.d * dt / 2).to(dtp)) if problem.implicit_viscous else None)
-    step = make_step(problem, field0, dt, heat)
+    step = make_step(problem, field0, dt, heat, fused=fused)
     if compile_step:
         step = torch.compile(step, dynamic=False)
     id_every = max(1, n_max // 400)

@@ -27,6 +27,7 @@ import numpy as np
 import torch
 
 from .. import validate
+from ..runtime import have_numba  # noqa: F401 - re-exported for the tests and benchmarks
 
 try:  # numba is optional at import time; without it every path uses torch
     import numba
@@ -124,9 +125,6 @@ if numba is not None:
 TILE = 8
 
 
-def have_numba() -> bool:
-    """True when the compiled linear-time path is available."""
-    return numba is not None
 
 
 def min_plus_numba(f: np.ndarray, c, want_argmin: bool = False) -> tuple[np.ndarray, list]:

@@ -25,18 +25,9 @@ import torch
 
 from .. import validate
 from .grid import as_values, spacings, times
-from .lower_envelope import along_axis, have_numba, min_plus_numba, pairwise_rows
-
-METHODS = ("auto", "numba", "torch")
-
-
-def uses_numba(method: str, device: torch.device) -> bool:
-    """Whether ``method`` (``"auto"``, ``"numba"`` or ``"torch"``) runs the compiled CPU path on ``device``:
-    ``"auto"`` takes it on the CPU when numba is installed; ``"numba"`` without numba is an error."""
-    validate.choice("method", method, METHODS)
-    if method == "numba" and not have_numba():
-        raise ValueError("method 'numba' needs the numba package; use method='torch'")
-    return method == "numba" or (method == "auto" and device.type == "cpu" and have_numba())
+from ..runtime import COMPUTE_METHODS as METHODS
+from ..runtime import uses_numba
+from .lower_envelope import along_axis, min_plus_numba, pairwise_rows
 
 
 def _passes_numba(f: torch.Tensor, h: tuple[float, ...], ts: list[float], want_argmin: bool):
