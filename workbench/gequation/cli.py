@@ -29,12 +29,16 @@ def _solver_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--grid", type=int, default=64, help="grid points per side (default 64)")
     p.add_argument("--t-final", type=float, default=None, help="horizon (default: --crossings cell crossings)")
     p.add_argument("--crossings", type=float, default=8.0, help="horizon in cell-crossing times (default 8)")
+    p.add_argument("--max-crossings", type=float, default=32.0,
+                   help="rerun unconverged points with doubled crossings up to this many (default 32)")
     p.add_argument("--dt", type=float, default=None, help="time step (default: CFL limit)")
     p.add_argument("--cfl", type=float, default=0.5, help="CFL number (default 0.5)")
     p.add_argument("--scheme", default="lax-friedrichs", choices=list(SCHEMES))
     p.add_argument("--profile", default=None, help="shear profile f(y), e.g. 'sin(y)+0.5*cos(2*y)'")
     p.add_argument("--dtype", default=None, choices=["float32", "float64"])
-    p.add_argument("--compile", default="auto", choices=["auto", "yes", "no"], help="torch.compile the step")
+    p.add_argument("--method", default="auto", choices=["auto", "numba", "torch"],
+                   help="time step: fused numba kernel (CPU) or torch (default auto: numba on the CPU)")
+    p.add_argument("--compile", default="auto", choices=["auto", "yes", "no"], help="torch.compile the torch step")
 
 
 def _direction(text: str) -> tuple[float, float]:
@@ -54,8 +58,8 @@ def _number(name: str, text: str) -> float:
 
 def _solver_kwargs(args: argparse.Namespace) -> dict[str, Any]:
     return dict(s_l=args.s_l, direction=_direction(args.direction), grid=args.grid, t_final=args.t_final,
-                crossings=args.crossings, dt=args.dt, cfl=args.cfl, scheme=args.scheme, profile=args.profile,
-                dtype=args.dtype, device=args.device,
+                crossings=args.crossings, max_crossings=max(args.max_crossings, args.crossings), dt=args.dt, cfl=args.cfl, scheme=args.scheme, profile=args.profile,
+                dtype=args.dtype, device=args.device, method=args.method,
                 compile={"auto": "auto", "yes": True, "no": False}[args.compile])
 
 
