@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import time
 
 import numba
@@ -109,6 +110,9 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="small sizes (seconds)")
     ap.add_argument("--threads", type=int, default=2, help="torch CPU threads (default 2)")
     args = ap.parse_args()
+    if args.threads == 1:  # the JAX baseline on one core too (XLA's Eigen pool otherwise uses all)
+        os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " --xla_cpu_multi_thread_eigen=false "
+                                   "intra_op_parallelism_threads=1").strip()
     torch.set_num_threads(args.threads)
     numba.set_num_threads(args.threads)
     n = 64 if args.quick else 128

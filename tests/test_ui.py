@@ -207,3 +207,16 @@ def test_late_delivery_of_a_superseded_job_keeps_the_newer_jobs_partial_views():
     for fn in ticks:
         fn()
     assert shown == [("result", "first"), ("partial", "second"), ("result", "second")]
+
+
+def test_result_cache_is_lru_and_bounded():
+    from workbench.ui.cache import ResultCache
+
+    cache = ResultCache(max_items=2)
+    cache.put("a", 1)
+    cache.put("b", 2)
+    assert cache.get("a") == 1  # "a" is now the most recent: "b" goes first
+    cache.put("c", 3)
+    assert cache.get("b") is None and cache.get("a") == 1 and cache.get("c") == 3 and len(cache) == 2
+    with pytest.raises(ValueError, match="max_items"):
+        ResultCache(max_items=0)

@@ -19,6 +19,7 @@ import xarray as xr
 
 from .. import runtime
 from ..ui import ExportButtons, LatestRunner, Status
+from ..ui.cache import ResultCache
 from . import plots
 from .dispersion import DISPERSION_VARIANTS, SOURCES, dispersion
 from .model import MAX_POSITIONS, N_HEADS, N_LAYERS, model_attention, model_qkv
@@ -34,19 +35,20 @@ def cached_maps(text: str, device: str) -> tuple[xr.DataArray, Any]:
     return model_attention(text, device=device), model_qkv(text, device=device)
 
 
-_DISPERSION: dict[tuple, xr.Dataset] = {}
+DISPERSIONS = ResultCache(max_items=16)
 
 
 def cached_dispersion(key: tuple, progress=None, should_stop=None) -> xr.Dataset:
-    """Dispersion sweep for ``key = (ns, variants, source, window, mix, device)``, memoised across sessions."""
-    if key not in _DISPERSION:
+    """Dispersion sweep for ``key = (ns, variants, source, window, mix, device)``, memoised across sessions
+    (a stopped sweep is returned but not kept)."""
+    ds = DISPERSIONS.get(key)
+    if ds is None:
         ns, variants, source, window, mix, device = key
         ds = dispersion(list(ns), variants=list(variants), source=source, window=window, mix=mix, device=device,
                         callbacks=[progress] if progress else (), should_stop=should_stop)
-        if len(_DISPERSION) >= 16:
-            _DISPERSION.pop(next(iter(_DISPERSION)))
-        _DISPERSION[key] = ds
-    return _DISPERSION[key]
+        if not (should_stop and should_stop()):
+            DISPERSIONS.put(key, ds)
+    return ds
 
 
 def max_n(device: str) -> int:

@@ -15,7 +15,6 @@ usable. Finished sweeps are memoised per parameter set across sessions.
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from typing import Any
 
 import holoviews as hv
@@ -26,30 +25,14 @@ import xarray as xr
 
 from ..sweep import ChunkEvent
 from ..ui import ExportButtons, LatestRunner, Status
+from ..ui.cache import ResultCache
 from . import plots
 from .flows import FLOWS
 from .models import MODELS
 from .sweep import quenching_amplitude, sweep
 
-_CACHE: OrderedDict[tuple, xr.Dataset] = OrderedDict()
-_CACHE_LOCK = threading.Lock()
-CACHE_ITEMS = 32
+SWEEPS = ResultCache(max_items=32)  # finished sweeps, shared by the server's sessions
 STRAIN_MODELS = ("strain", "curvature-strain")
-
-
-def _cached(key: tuple) -> xr.Dataset | None:
-    with _CACHE_LOCK:
-        if key in _CACHE:
-            _CACHE.move_to_end(key)
-            return _CACHE[key]
-    return None
-
-
-def _store(key: tuple, ds: xr.Dataset) -> None:
-    with _CACHE_LOCK:
-        _CACHE[key] = ds
-        while len(_CACHE) > CACHE_ITEMS:
-            _CACHE.popitem(last=False)
 
 
 class FlameSpeedExplorer(pn.viewable.Viewer):
@@ -128,13 +111,13 @@ class FlameSpeedExplorer(pn.viewable.Viewer):
             out: dict[str, xr.Dataset] = {}
             for i, model in enumerate(models):
                 key = self._key(model, A)
-                ds = _cached(key)
+                ds = SWEEPS.get(key)
                 if ds is None:
                     def on_chunk(ev: ChunkEvent, i=i, model=model) -> None:
                         self._runner.post(self._on_chunk, model, ev, (i * len(A) + ev.done_points) / total)
                     ds = sweep(model, callbacks=[on_chunk], should_stop=cancel.is_set, **kwargs)
                     if not cancel.is_set() and not (ds.failed != "").any():
-                        _store(key, ds)
+                        SWEEPS.put(key, ds)
                 out[model] = ds
                 self._take(model, ds)
                 self.status.progress((i + 1) * len(A) / total, f"{model}: {len(A)} points done")
