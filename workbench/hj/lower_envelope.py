@@ -95,7 +95,9 @@ if numba is not None:
                     s += np.exp(-beta * (fq + c * d * d - mp))
             out[p] = mp - np.log(s) / beta
 
-    @njit(cache=True, parallel=True)
+    # nogil: a served app runs these passes in worker threads; holding the GIL for a whole pass
+    # (tens of milliseconds for the local entropy at 256^2) would stall every session's event loop
+    @njit(cache=True, parallel=True, nogil=True)
     def _fh_rows_transposed(f, c, beta, out_t, arg_t, want_arg):  # pragma: no cover - compiled
         # rows of f (rows, n) -> out_t (n, rows); blocks of TILE rows so each transposed
         # write fills whole cache lines, and the next axis' pass again reads rows.
