@@ -3,9 +3,9 @@
 Two kinds of client, both real Bokeh sessions of the served app:
 
 * ``--client ws`` (default): each session is a Bokeh websocket client (``bokeh.client``,
-  one thread each): it pulls the document, sends widget changes as a browser does,
-  and reads the server's patches without decoding them into a document, so on a
-  2-core machine the figures measure the server rather than 20 renderers competing
+  one thread each): it pulls the document, sends widget changes as a browser does
+  (over a socket without Nagle's algorithm, like a browser's), and reads the server's
+  patches without decoding them into a document, so on a 2-core machine the figures measure the server rather than 20 renderers competing
   with it for the same cores;
 * ``--client browser``: each session is a page in headless Chromium (one browser, one
   context per session); latencies then include rendering in the page.
@@ -16,7 +16,8 @@ plot to update, (optionally pauses ``--think`` seconds) and repeats for
 the moment a plot title arriving from the server shows the new value (HJ's maps
 are titled "... (t=0.101)"): the round trip, Panel's 50 ms debounce of widget
 events, the server's computation and the patch. Reports errors (console errors, failed requests, timeouts), latency
-p50/p95/max, updates per second, the server's CPU seconds per update and its
+p50/p95/max, updates per second, the server's CPU seconds per update (and the part of it
+in niced background threads) and its
 resident memory before and after. Not a pass/fail test: run it by hand, e.g.
 
     .venv/bin/python benchmarks/load_test.py --sessions 20 --duration 60
@@ -146,6 +147,9 @@ def ws_session(url: str, arguments: dict, title: str, duration: float, timeout: 
         with lock:
             out.setdefault("errors", []).append(f"session failed: {exc}")
         return
+    # a browser sends without Nagle's algorithm (TCP_NODELAY); without it each small message the
+    # client sends waits for the server's delayed ACK (~40 ms on Linux) and the figures measure that
+    session._connection._socket._socket.protocol.set_nodelay(True)
     doc, loop = session.document, IOLoop.current()
     slider = next(m for m in doc.models if isinstance(m, Slider) and m.title == title)
     end = time.monotonic() + duration
@@ -217,13 +221,26 @@ def run_ws(base: str, args, out: dict) -> None:
         th.join()
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of a process (from /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+def cpu_seconds(pid: int) -> tuple[float, float]:
+    """User + system CPU seconds of a process, and of its threads running at a lower priority
+    (nice > 0: the background worker of optional refinements), from /proc."""
+    def fields(path: Path) -> list[str]:
+        return path.read_text().rsplit(")", 1)[1].split()
+
+    tick = os.sysconf("SC_CLK_TCK")
+    own = fields(Path(f"/proc/{pid}/stat"))
+    niced = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            f = fields(task / "stat")
+        except OSError:  # the thread ended meanwhile
+            continue
+        if int(f[16]) > 0:
+            niced += int(f[11]) + int(f[12])
+    return (int(own[11]) + int(own[12])) / tick, niced / tick
 
 
-def snapshot(pid: int) -> tuple[float, float, float]:
+def snapshot(pid: int) -> tuple[float, tuple[float, float], float]:
     return time.monotonic(), cpu_seconds(pid), rss_mib(pid)
 
 
@@ -279,7 +296,10 @@ async def run(args) -> dict:
         "latency_ms_p50": round(q[49], 1), "latency_ms_p95": round(q[94], 1),
         "latency_ms_max": round(lat[-1], 1) if lat else float("nan"),
         "updates_per_s": round(len(lat) / wall, 2),
-        "server_cpu_ms_per_update": round(1000 * (cpu1 - cpu0) / max(len(lat), 1), 1),
+        "server_cpu_ms_per_update": round(1000 * (cpu1[0] - cpu0[0]) / max(len(lat), 1), 1),
+        # of which in threads at a lower priority (niced: they only take cores the rest leaves idle);
+        # a thread that ended during the load is counted in the total only
+        "server_cpu_ms_per_update_niced": round(1000 * (cpu1[1] - cpu0[1]) / max(len(lat), 1), 1),
         "think_s": args.think if args.client == "ws" else None,
         "server_rss_mib_before": round(mem_before, 1), "server_rss_mib_after": round(mem_after, 1),
         "server_rss_mib_settled_per_round": settled,
