@@ -25,3 +25,46 @@ def test_app_loads_without_console_errors(open_app, console_errors, slug):
     assert page.locator(".bk-panel-models-layout-Column, .bk-Column, .bk-panel-models-layout-Row").count() > 0 \
         or page.locator("div").count() > 10
     assert console_errors == [], console_errors
+
+
+def _external(url: str) -> bool:
+    from urllib.parse import urlparse
+
+    return not url.startswith(("data:", "blob:", "about:")) and urlparse(url).hostname not in ("localhost", "127.0.0.1")
+
+
+def test_pages_request_nothing_outside_the_server(page, open_app, console_errors):
+    """Offline use: every script, stylesheet and font comes from the server itself."""
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url))
+    open_app("")
+    open_app("hj_landscapes", "?dim=2&n=64")
+    page.wait_for_timeout(1000)
+    assert requests and not [u for u in requests if _external(u)]
+    assert console_errors == [], console_errors
+
+
+def test_websocket_session_stylesheets_are_local(panel_server):
+    """A session Bokeh creates from a websocket connection alone (no HTML page: an expired first
+    session, a bokeh.client) points its stylesheets at the server too, not at a CDN."""
+    import asyncio
+    import threading
+
+    import panel.models  # noqa: F401  the document holds Panel's models
+    from bokeh.client import pull_session
+    from bokeh.models import ImportedStyleSheet
+
+    urls: list[str] = []
+
+    def pull() -> None:  # in a thread of its own: bokeh.client runs its own event loop
+        asyncio.set_event_loop(asyncio.new_event_loop())
+        session = pull_session(url=f"{panel_server}/hj_landscapes", arguments={"dim": "2", "n": "64"})
+        try:
+            urls.extend(m.url for m in session.document.models if isinstance(m, ImportedStyleSheet))
+        finally:
+            session.close()
+
+    thread = threading.Thread(target=pull)
+    thread.start()
+    thread.join(120)
+    assert urls and not [u for u in urls if u.startswith("http")], urls[:5]

@@ -8,6 +8,7 @@ import panel as pn
 import param
 
 from .. import runtime
+from .resources import serve_resources_locally
 
 ACCENT = "#1f5f8b"
 
@@ -97,6 +98,7 @@ def theme_toggle() -> pn.widgets.Button:
 
 def app_template(title: str, main: Any, sidebar: Any = None, description: str = "") -> pn.template.BaseTemplate:
     """The one template every app uses: header with device badge, light/dark toggle."""
+    serve_resources_locally()  # before the template and the app create their models
     # Bootstrap design: every resource is bundled with Panel, so a served workbench never reaches
     # out to a font CDN (offline labs, clean consoles).
     tmpl = pn.template.BootstrapTemplate(
