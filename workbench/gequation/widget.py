@@ -68,9 +68,9 @@ class FlameSpeedExplorer(pn.viewable.Viewer):
                                           css_classes=["wb-gq-history"])
         self._summary = pn.pane.Markdown("Run a sweep, then click a point.", css_classes=["wb-gq-summary"])
         self._runner = LatestRunner(self._finished, self._failed, self.status.busy)
-        self._run_btn = pn.widgets.Button(name="Run sweep", button_type="primary", css_classes=["wb-gq-run"])
+        self._run_btn = pn.widgets.Button(label="Run sweep", color="primary", css_classes=["wb-gq-run"])
         self._run_btn.on_click(lambda _e: self.run())
-        self._cancel_btn = pn.widgets.Button(name="Cancel", css_classes=["wb-gq-cancel"])
+        self._cancel_btn = pn.widgets.Button(label="Cancel", css_classes=["wb-gq-cancel"])
         self._cancel_btn.on_click(lambda _e: self._runner.cancel())
         self._player = pn.widgets.Player(start=0, end=1, value=0, loop_policy="once",
                                          interval=400, css_classes=["wb-gq-player"], visible=False)

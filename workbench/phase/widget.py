@@ -94,9 +94,9 @@ class PhaseRetrievalExplorer(pn.viewable.Viewer):
         self._frc = pn.pane.HoloViews(None, sizing_mode="stretch_width", name="frc")
         self._table = pn.pane.Markdown("", css_classes=["wb-phase-table"])
         self._runner = LatestRunner(self._finished, self._on_error, self.status.busy)
-        self._run_btn = pn.widgets.Button(name="Run", button_type="primary", css_classes=["wb-phase-run"])
+        self._run_btn = pn.widgets.Button(label="Run", color="primary", css_classes=["wb-phase-run"])
         self._run_btn.on_click(lambda _e: self.run())
-        self._cancel_btn = pn.widgets.Button(name="Cancel", css_classes=["wb-phase-cancel"])
+        self._cancel_btn = pn.widgets.Button(label="Cancel", css_classes=["wb-phase-cancel"])
         self._cancel_btn.on_click(lambda _e: self._runner.cancel())
         self._upload = pn.widgets.FileInput(accept=".png,.jpg,.jpeg,.tif,.tiff,.bmp", multiple=False,
                                             css_classes=["wb-phase-upload"], sizing_mode="stretch_width")
