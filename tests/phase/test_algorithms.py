@@ -18,15 +18,24 @@ def clean32():
     return physics.FourierMagnitude(noiseless(), dtype="float64")
 
 
+DEVICES = ["cpu", pytest.param("cuda", marks=pytest.mark.gpu)]
+
+
+def _clean(device: str) -> physics.FourierMagnitude:
+    return physics.FourierMagnitude(noiseless(), device=device, dtype="float64")
+
+
+@pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("name", ["er", "hio", "raar", "oss", "gps"])
-def test_each_algorithm_reaches_the_noiseless_solution_from_some_start(clean32, name):
+def test_each_algorithm_reaches_the_noiseless_solution_from_some_start(name, device):
     # 16 x 16 vesicle in a 32 x 32 array with its exact support: the global minimum is R_F = 0;
     # "reached" means R_F < 1e-3 (the criterion) for at least one of 8 starts in 500 iterations
-    rec = A.schedule(name, 500) * Reconstruction(clean32, 8, seed=0)
+    clean = _clean(device)
+    rec = A.schedule(name, 500) * Reconstruction(clean, 8, seed=0)
     assert rec.iteration == 500
     assert rec.errors().min() < 1e-3
     # the best iterate is what is reported: its error equals R_F of the returned estimate
-    np.testing.assert_allclose(clean32.error_of(rec.best_estimate()).numpy(), rec.errors(), rtol=1e-12)
+    np.testing.assert_allclose(clean.error_of(rec.best_estimate()).cpu().numpy(), rec.errors(), rtol=1e-12)
 
 
 @pytest.mark.parametrize("op", [A.ER(), A.HIO(0.9), A.RAAR(0.87), A.GPS(sigma=0.0, smoothing="none"),
@@ -70,12 +79,14 @@ def test_gps_reduces_to_douglas_rachford_at_t_s_1_without_smoothing(clean32):
     assert np.abs((other.state["u"] - other.state["y"]).numpy() - v_dr.real).max() > 1e-3 * np.abs(v_dr).max()
 
 
+@pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("name", ["hio", "oss", "gps"])
-def test_a_batch_equals_the_same_runs_one_by_one(clean32, name):
+def test_a_batch_equals_the_same_runs_one_by_one(name, device):
+    clean = _clean(device)
     op = A.schedule(name, 40)
-    batch = op * Reconstruction(clean32, seeds=[7, 8, 9], record_every=10)
+    batch = op * Reconstruction(clean, seeds=[7, 8, 9], record_every=10)
     for i, seed in enumerate([7, 8, 9]):
-        single = op * Reconstruction(clean32, seeds=[seed], record_every=10)
+        single = op * Reconstruction(clean, seeds=[seed], record_every=10)
         # the same arithmetic per run; batched FFTs may round differently, so allow float64 noise
         np.testing.assert_allclose(single.errors()[0], batch.errors()[i], rtol=1e-9)
         torch.testing.assert_close(single.best_estimate()[0], batch.best_estimate()[i], rtol=1e-8, atol=1e-8)
