@@ -23,7 +23,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: serve lab test bench info install install-test chromium clean
+.PHONY: serve lab test bench info install install-test chromium clean device-wheels
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -60,6 +60,18 @@ test: install-test
 bench: install
 	$(PY) -m pip install -q -e ".[bench]"
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b --quick || exit 1; done
+
+# Wheels the GPU machine lacks (CPython 3.12, x86-64, no network there) for benchmarks/device_check.sh:
+# hj_reachability (the G-equation baseline) and what its import needs beyond jax, numpy and pyyaml
+# (flax -> msgpack, absl-py, rich -> markdown-it-py, mdurl). Carry .whl to the machine (it is git-ignored).
+DEVICE_WHEELS := hj_reachability==0.7.0 flax==0.12.8 msgpack==1.2.4 absl-py==2.5.1 rich==15.0.0 \
+	markdown-it-py==4.3.0 mdurl==0.1.2
+device-wheels:
+	rm -rf .whl
+	$(PYTHON) -m pip download -q --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
+	  --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 \
+	  -d .whl $(DEVICE_WHEELS)
+	@ls -1 .whl; du -sh .whl
 
 info: install
 	$(VENV)/bin/workbench info

