@@ -35,7 +35,8 @@ def test_inviscid_cellular_bounds_and_monotone_growth(cellular32):
 def _refine(n, **kw):
     # the same horizon (6 crossings, past the resolution-dependent transient) on every
     # grid, so differences are spatial errors
-    return flame_speed("inviscid", "cellular", 2.0, grid=n, crossings=6, n_frames=2, **{"dtype": "float64", **kw})
+    return flame_speed("inviscid", "cellular", 2.0, grid=n, crossings=6, max_crossings=6, n_frames=2,
+                       **{"dtype": "float64", **kw})
 
 
 @pytest.fixture(scope="module")
@@ -55,14 +56,16 @@ def test_grid_refinement_32_to_64(refinement):
 
 
 @pytest.mark.slow
-def test_grid_refinement_to_128(refinement):
-    # compiled float32: rounding (~1e-6) is far below the differences, and fast
-    finest = _refine(128, dtype="float32", compile=True)
-    d1 = abs(float(refinement[64].s_T) - float(refinement[32].s_T))
-    d2 = abs(float(finest.s_T) - float(refinement[64].s_T))
-    # converging: the 64 → 128 change is smaller than 32 → 64, and below 0.5%
-    assert d2 < max(d1, 1e-3)
-    assert d2 / float(finest.s_T) < 5e-3
+def test_grid_refinement_to_256(refinement):
+    # float32 on the finer grids: rounding (~1e-6) is far below the differences.
+    # Observed s_T = 1.806562, 1.810486, 1.810707, 1.810338 on 32², 64², 128², 256²:
+    # changes 3.9e-3, 2.2e-4, 3.7e-4. Past 64² the speed is resolved to about 2e-4
+    # relative, where the late window's phase (not the grid) sets the last digits.
+    s = [float(refinement[32].s_T), float(refinement[64].s_T)]
+    s += [float(_refine(n, dtype="float32").s_T) for n in (128, 256)]
+    d = np.abs(np.diff(s))
+    assert d[1] < d[0] and d[2] < d[0]
+    assert max(d[1], d[2]) / s[-1] < 5e-4
 
 
 def test_time_step_refinement():
