@@ -10,7 +10,8 @@ torch.compile'd, float32 and float64, batch 1 and 16; GPU rows when CUDA is
 present. Baseline in the same process: hj_reachability
 (JAX; WENO5 + global Lax-Friedrichs + TVD-RK3, the same scheme order) on the
 same problem and grid, one amplitude at a time (its API has no batch
-dimension). The full run also times a 16-value A sweep at 128² to 1%.
+dimension), on the CPU for the CPU rows and on the GPU (when JAX has one) for
+the CUDA rows. The full run also times a 16-value A sweep at 128² to 1%.
 """
 
 from __future__ import annotations
@@ -58,15 +59,25 @@ def torch_rate(n: int, batch: int, steps: int, dtype: torch.dtype, device: str, 
     return n * n * batch * 3 * steps / elapsed
 
 
-def hj_rate(n: int, A: float, t_final: float, dtype: str) -> float | None:
-    """hj_reachability on u_t + V·(P+∇u) + s_l|P+∇u| = 0; None when it is not installed."""
+def hj_rate(n: int, A: float, t_final: float, dtype: str, platform: str = "cpu") -> float | None:
+    """hj_reachability on u_t + V·(P+∇u) + s_l|P+∇u| = 0 on JAX's ``platform`` (cpu/gpu);
+    None when it is not installed or JAX has no such device."""
     try:
         import jax
         import jax.numpy as jnp
         import hj_reachability as hj
     except ImportError:
         return None
+    try:
+        device = jax.devices(platform)[0]
+    except RuntimeError:
+        return None
     jax.config.update("jax_enable_x64", dtype == "float64")
+    with jax.default_device(device):
+        return _hj_rate(jax, jnp, hj, n, A, t_final)
+
+
+def _hj_rate(jax, jnp, hj, n: int, A: float, t_final: float) -> float:
 
     class GEquation(hj.dynamics.Dynamics):
         def __init__(self, amplitude: float):
@@ -122,11 +133,16 @@ def main() -> None:
     print(f"{'implementation':44s} {'updates/s':>12s} {'vs hj_reachability':>20s}")
     A_hj = 4.0
     t_hj = steps * 0.5 * (2 * math.pi / n) / (2 * (A_hj + 1))
-    base = hj_rate(n, A_hj, t_hj, "float32")
-    if base is None:
+    base = {"cpu": hj_rate(n, A_hj, t_hj, "float32")}
+    if base["cpu"] is None:
         print("hj_reachability (JAX) not installed: no baseline (pip install jax hj_reachability)")
     else:
-        print(f"{'hj_reachability (JAX, CPU, float32, 1 problem)':44s} {base:12.3e} {'1.00':>20s}")
+        print(f"{'hj_reachability (JAX, CPU, float32, 1 problem)':44s} {base['cpu']:12.3e} {'1.00':>20s}")
+    if torch.cuda.is_available():  # the CUDA rows are compared with JAX on the same GPU
+        base["cuda"] = hj_rate(n, A_hj, t_hj, "float32", "gpu")
+        if base["cuda"] is not None:
+            print(f"{'hj_reachability (JAX, GPU, float32, 1 problem)':44s} {base['cuda']:12.3e} "
+                  f"{'1.00 (GPU rows)':>20s}")
     rows = [("fused numba float32, batch 1", 1, torch.float32, "cpu", False, True),
             ("fused numba float32, batch 16", 16, torch.float32, "cpu", False, True),
             ("fused numba float64, batch 16", 16, torch.float64, "cpu", False, True),
@@ -142,7 +158,8 @@ def main() -> None:
                  ("CUDA compile float32, batch 256", 256, torch.float32, "cuda", True, False)]
     for label, batch, dtype, device, compiled, fused in rows:
         rate = torch_rate(n, batch, steps, dtype, device, compiled, fused)
-        ratio = f"{rate / base:.2f}" if base else "-"
+        ref = base.get(device)
+        ratio = f"{rate / ref:.2f}" if ref else "-"
         print(f"{label:44s} {rate:12.3e} {ratio:>20s}")
     if not args.quick:
         from workbench.gequation import flame_speed

@@ -28,8 +28,9 @@ mkdir -p "$LOGS"
 export PYTHONPATH="$SITE:$PWD${PYTHONPATH:+:$PYTHONPATH}"
 export PYTHONUNBUFFERED=1 HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 MPLBACKEND=Agg
 export PIP_ROOT_USER_ACTION=ignore PIP_DISABLE_PIP_VERSION_CHECK=1
-# JAX (the hj_reachability baseline) on the CPU, as its row is labelled, and never holding GPU memory
-export JAX_PLATFORMS=${JAX_PLATFORMS:-cpu} XLA_PYTHON_CLIENT_PREALLOCATE=false
+# JAX (the hj_reachability baseline) places each run on the device its row names (CPU, GPU) and
+# takes GPU memory only as it needs it
+export XLA_PYTHON_CLIENT_PREALLOCATE=false
 
 START=$SECONDS
 FAILED=()
