@@ -13,7 +13,6 @@ data by the family's HoloViews plots.
 
 from __future__ import annotations
 
-from contextlib import nullcontext
 from typing import Any
 
 import contourpy
@@ -22,9 +21,6 @@ import panel as pn
 from bokeh.models import ColorBar, ColumnDataSource, HoverTool, LinearColorMapper
 from bokeh.palettes import Greys256, Magma256, Viridis256
 from bokeh.plotting import figure
-from panel.io.document import hold
-
-from .tasks import in_server
 
 PALETTES = {"viridis": Viridis256, "magma": Magma256, "greys": Greys256}
 
@@ -92,17 +88,14 @@ class LiveImage(pn.viewable.Viewer):
         z = np.asarray(values, dtype=np.float32)
         finite = z[np.isfinite(z)]
         hx, hy = (x[-1] - x[0]) / max(len(x) - 1, 1), (y[-1] - y[0]) / max(len(y) - 1, 1)
-        # served: the image, contours, colour range and title go out as one patch message (Panel's
-        # hold), not one per changed property; no model is created here, so holding is safe
-        with hold() if in_server() else nullcontext():
-            self.image.data = {"image": [z], "x": [x[0] - hx / 2], "y": [y[0] - hy / 2],
-                               "dw": [x[-1] - x[0] + hx], "dh": [y[-1] - y[0] + hy]}
-            self.lines.data = contour_lines(x, y, z, self.levels)
-            if finite.size:
-                lo, hi = float(finite.min()), float(finite.max())
-                self.mapper.update(low=lo, high=hi if hi > lo else lo + 1.0)
-            if title is not None:
-                self.figure.title.text = title
+        self.image.data = {"image": [z], "x": [x[0] - hx / 2], "y": [y[0] - hy / 2],
+                           "dw": [x[-1] - x[0] + hx], "dh": [y[-1] - y[0] + hy]}
+        self.lines.data = contour_lines(x, y, z, self.levels)
+        if finite.size:
+            lo, hi = float(finite.min()), float(finite.max())
+            self.mapper.update(low=lo, high=hi if hi > lo else lo + 1.0)
+        if title is not None:
+            self.figure.title.text = title
 
     def __panel__(self) -> pn.viewable.Viewable:
         return self.view
