@@ -29,8 +29,8 @@ def test_reinitialisation_keeps_the_front_and_flattens_gradients():
     v = reinitialise(u, (1.0, 0.0), level, grid, steps=40)
     G1 = (x + v[0]).numpy()
     xs = grid.coords.numpy()
-    # the front G = π stays put to a fraction of a cell
-    np.testing.assert_allclose(_front(G1, xs, math.pi), _front(G0, xs, math.pi), atol=0.3 * grid.h)
+    # the front G = π stays put: observed 0.008 h with the subcell fix (0.03 h without it)
+    np.testing.assert_allclose(_front(G1, xs, math.pi), _front(G0, xs, math.pi), atol=0.02 * grid.h)
 
     band = torch.as_tensor(np.abs(G0 - math.pi) < 0.8)  # pseudo-time 40·h/4 ≈ 1 reaches this far
 
@@ -47,7 +47,8 @@ def test_reinit_during_a_run_keeps_the_flame_speed():
     plain = flame_speed("inviscid", "cellular", 3.0, **kw)
     reinit = flame_speed("inviscid", "cellular", 3.0, reinit=4.0, **kw)
     assert int(reinit.reinit_count) > 0
-    # the front is kept, but <u> − (front position) jumps at each reinitialisation and
-    # relaxes back, which biases the secant over a short window by O(osc u / W):
-    # observed −6% with 10 reinitialisations in 4 crossings; 10% bounds it
+    # each reinitialisation keeps the front to 0.01 h, yet the speed measured from <u> is
+    # lower: observed −6%, −2.4%, −3.3% after 4, 8, 16 crossings (10, 20, 39 reinitialisations,
+    # 24²). Not the front's displacement, then, but the reshaped level sets' transient
+    # between reinitialisations; reinitialisation stays off by default. 10% bounds it.
     assert float(reinit.s_T) == pytest.approx(float(plain.s_T), rel=0.1)
