@@ -47,7 +47,8 @@ class FlameSpeedExplorer(pn.viewable.Viewer):
     d = param.Number(default=0.5, bounds=(0.0, 5.0), doc="model coefficient d (diffusivity / Markstein length)")
     omega = param.Number(default=1.0, bounds=(0.05, 50.0), doc="frequency ω of the time-periodic flows")
     B = param.Number(default=1.0, bounds=(-5.0, 5.0), doc="oscillation / modulation depth B")
-    grid = param.Selector(default=32, objects=[16, 24, 32, 48, 64, 96, 128], doc="grid points per side")
+    grid = param.Selector(default=64, objects=[16, 24, 32, 48, 64, 96, 128, 256],
+                          doc="grid points per side (the strain model past A* needs 64 or more)")
     crossings = param.Number(default=6.0, bounds=(1.0, 40.0), doc="horizon in cell-crossing times")
     batch = param.Integer(default=1, bounds=(1, 32), doc="points computed together (one chunk)")
     view = param.Selector(default=plots.VIEWS[0], objects=list(plots.VIEWS), doc="axes of the s_T plot")
