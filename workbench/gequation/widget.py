@@ -44,7 +44,7 @@ class FlameSpeedExplorer(pn.viewable.Viewer):
     A_min = param.Number(default=0.5, bounds=(0.0, 64.0), doc="smallest flow amplitude A")
     A_max = param.Number(default=4.0, bounds=(0.0, 64.0), doc="largest flow amplitude A")
     n_A = param.Integer(default=6, bounds=(2, 32), doc="amplitudes in the sweep (evenly spaced)")
-    d = param.Number(default=0.5, bounds=(0.0, 5.0), doc="model coefficient d (diffusivity / Markstein length)")
+    d = param.Number(default=1.0, bounds=(0.0, 5.0), doc="model coefficient d (diffusivity / Markstein length)")
     omega = param.Number(default=1.0, bounds=(0.05, 50.0), doc="frequency ω of the time-periodic flows")
     B = param.Number(default=1.0, bounds=(-5.0, 5.0), doc="oscillation / modulation depth B")
     grid = param.Selector(default=64, objects=[16, 24, 32, 48, 64, 96, 128, 256],
