@@ -220,3 +220,11 @@ def test_result_cache_is_lru_and_bounded():
     assert cache.get("b") is None and cache.get("a") == 1 and cache.get("c") == 3 and len(cache) == 2
     with pytest.raises(ValueError, match="max_items"):
         ResultCache(max_items=0)
+
+
+def test_idle_write_check_answers_for_a_document_without_a_session():
+    from bokeh.document import Document
+
+    from workbench.ui.live_image import _writes_idle
+
+    assert _writes_idle(Document()) in (True, False)
