@@ -227,4 +227,5 @@ def test_idle_write_check_answers_for_a_document_without_a_session():
 
     from workbench.ui.live_image import _writes_idle
 
-    assert _writes_idle(Document()) in (True, False)
+    # no session, nothing queued: idle (and no exception from the internals it reads)
+    assert _writes_idle(Document()) is True
