@@ -55,7 +55,8 @@ def command(port: int = 5006, address: str = "localhost", show: bool = False,
     files = [str(folder / "index.py")] + [str(e.path) for e in catalog(folder)]
     origins = [f"localhost:{port}", f"127.0.0.1:{port}"] + list(allow_websocket_origin or [])
     cmd = [sys.executable, "-m", "panel", "serve", *files, "--index", "index",
-           "--port", str(port), "--address", address, "--num-procs", "1"]
+           "--port", str(port), "--address", address, "--num-procs", "1",
+           "--setup", str(Path(__file__).with_name("server_setup.py"))]
     for origin in origins:
         cmd += ["--allow-websocket-origin", origin]
     if show:
