@@ -107,7 +107,7 @@ class HJExplorer(pn.viewable.Viewer):
         # the local entropy is O(n) per point: one background worker serves all sessions
         self._visc_runner = LatestRunner(self._show_viscous, self.status.error, executor=BACKGROUND)
         self._opt_runner = LatestRunner(self._show_optimization, self.status.error, self.status.busy)
-        self._run_btn = pn.widgets.Button(name="Run optimizers", button_type="primary",
+        self._run_btn = pn.widgets.Button(label="Run optimizers", color="primary",
                                           css_classes=["wb-hj-run"])
         self._run_btn.on_click(lambda _e: self.optimize())
         self.export = ExportButtons(figure=self.figure, data=self.data, filename="hj_landscape")
