@@ -27,7 +27,7 @@ import numpy as np
 import torch
 
 from workbench.hj import compare_optimizers, get_landscape, hj_prox, local_entropy, moreau_envelope
-from workbench.hj.lower_envelope import have_numba
+from workbench.runtime import have_numba
 
 
 def best_time(fn, repeats: int = 5) -> float:

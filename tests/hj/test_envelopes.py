@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from workbench.hj import local_entropy, moreau_envelope
-from workbench.hj.lower_envelope import have_numba
+from workbench.runtime import have_numba
 
 METHODS = ["numba", "torch"] if have_numba() else ["torch"]
 

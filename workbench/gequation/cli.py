@@ -58,7 +58,8 @@ def _number(name: str, text: str) -> float:
 
 def _solver_kwargs(args: argparse.Namespace) -> dict[str, Any]:
     return dict(s_l=args.s_l, direction=_direction(args.direction), grid=args.grid, t_final=args.t_final,
-                crossings=args.crossings, max_crossings=max(args.max_crossings, args.crossings), dt=args.dt, cfl=args.cfl, scheme=args.scheme, profile=args.profile,
+                crossings=args.crossings, max_crossings=max(args.max_crossings, args.crossings), dt=args.dt,
+                cfl=args.cfl, scheme=args.scheme, profile=args.profile,
                 dtype=args.dtype, device=args.device, method=args.method,
                 compile={"auto": "auto", "yes": True, "no": False}[args.compile])
 

@@ -160,6 +160,8 @@ class CompiledStep:
     """
 
     def __init__(self, problem, field, dt: torch.Tensor, strain, curvature, viscosity, godunov: bool):
+        if problem.grid.device.type != "cpu":
+            raise ValueError(f"the fused kernel runs on the CPU, not on {problem.grid.device}")
         self.problem = problem
         dtype = problem.grid.dtype
         n = problem.grid.n
@@ -173,8 +175,6 @@ class CompiledStep:
         self.second = bool((curvature != 0).any() or (viscosity != 0).any())
         self.dt = dt
         self.dt_np = as_np(dt)
-        if problem.grid.device.type != "cpu":
-            raise ValueError(f"the fused kernel runs on the CPU, not on {problem.grid.device}")
         self.godunov = bool(godunov)
         self.P = (float(problem.P[0]), float(problem.P[1]))
         self.s_l = float(problem.s_l)

@@ -312,7 +312,7 @@ def flame_speed(model: str = "inviscid", flow: str = "cellular", amplitude: Any 
             raise BlowUpError("; ".join(e for e in errors if e))
         est = estimate_speed(out["history"], sched.n_steps, sched.window_steps, sched.dt, s_l, rtol,
                              float(torch.finfo(dtp).eps))
-        return _to_dataset(prob, sched, out, est, n_samples, call, clock["elapsed"], dim, False, dev)
+        return _to_dataset(prob, sched, out, est, n_samples, call, clock["elapsed"], dim, dev)
 
     ds = run(problem, crossings)
     while t_final is None and crossings < max_crossings:
@@ -459,7 +459,7 @@ def integrate(problem: Problem, sched: Schedule, *, reinit: float | None = None,
 
 
 def _to_dataset(problem: Problem, sched: Schedule, out: dict[str, Any], est, n_samples: int,
-                call: dict[str, Any], elapsed: float, dim: str, scalar: bool, dev) -> xr.Dataset:
+                call: dict[str, Any], elapsed: float, dim: str, dev) -> xr.Dataset:
     nb = len(problem.A)
     n = sched.n_steps
     failed = out["failed"]
@@ -513,8 +513,6 @@ def _to_dataset(problem: Problem, sched: Schedule, out: dict[str, Any], est, n_s
     ds = results.dataset(data, coords, params=call, kind="gequation.flame_speed", device=dev,
                          elapsed=elapsed, model=problem.model.name, flow=problem.flow.describe(),
                          grid=grid.n, direction=list(problem.P), s_l=problem.s_l)
-    if scalar:
-        ds = ds.isel({dim: 0})
     return ds
 
 

@@ -27,7 +27,6 @@ import numpy as np
 import torch
 
 from .. import validate
-from ..runtime import have_numba  # noqa: F401 - re-exported for the tests and benchmarks
 
 try:  # numba is optional at import time; without it every path uses torch
     import numba
