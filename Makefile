@@ -62,10 +62,9 @@ bench: install
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b --quick || exit 1; done
 
 # Wheels the GPU machine lacks (CPython 3.12, x86-64, no network there) for benchmarks/device_check.sh:
-# hj_reachability (the G-equation baseline) and what its import needs beyond jax, numpy and pyyaml
-# (flax -> msgpack, absl-py, rich -> markdown-it-py, mdurl). Carry .whl to the machine (it is git-ignored).
-DEVICE_WHEELS := hj_reachability==0.7.0 flax==0.12.8 msgpack==1.2.4 absl-py==2.5.1 rich==15.0.0 \
-	markdown-it-py==4.3.0 mdurl==0.1.2
+# hj_reachability (the G-equation baseline); its imports (jax, flax, numpy) are in the machine's image, whose
+# own versions must not be shadowed. Carry .whl to the machine (it is git-ignored).
+DEVICE_WHEELS := hj_reachability==0.7.0
 device-wheels:
 	rm -rf .whl
 	$(PYTHON) -m pip download -q --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \

@@ -11,7 +11,9 @@ present. Baseline in the same process: hj_reachability
 (JAX; WENO5 + global Lax-Friedrichs + TVD-RK3, the same scheme order) on the
 same problem and grid, one amplitude at a time (its API has no batch
 dimension), on the CPU for the CPU rows and on the GPU (when JAX has one) for
-the CUDA rows. The full run also times a 16-value A sweep at 128² to 1%.
+the CUDA rows. The full run also times a 16-value A sweep at 128² to 1%
+(on CUDA twice per compile mode: the first call compiles, the second reuses it).
+``--device cuda`` keeps, of the CPU rows, only the baseline and the fused kernel.
 """
 
 from __future__ import annotations
@@ -29,11 +31,12 @@ import torch
 from workbench.gequation.flows import get_flow
 from workbench.gequation.grid import Grid
 from workbench.gequation.models import get_model
-from workbench.gequation.solver import Problem, make_step
+from workbench.gequation.solver import Problem, cudagraph_steps, make_step
 
 
-def torch_rate(n: int, batch: int, steps: int, dtype: torch.dtype, device: str, compiled: bool,
+def torch_rate(n: int, batch: int, steps: int, dtype: torch.dtype, device: str, compiled: bool | str,
                fused: bool = False) -> float:
+    """``compiled``: False, True (inductor) or a torch.compile mode such as ``reduce-overhead``."""
     dev = torch.device(device)
     A = torch.linspace(1.0, 8.0, batch, dtype=torch.float64, device=dev)
     problem = Problem(get_model("inviscid"), get_flow("cellular"), Grid(n, dtype, dev), (1.0, 0.0), 1.0,
@@ -42,7 +45,11 @@ def torch_rate(n: int, batch: int, steps: int, dtype: torch.dtype, device: str, 
     dt = problem.cfl_dt(0.5)
     step = make_step(problem, field, dt, None, fused=fused)
     if compiled:
-        step = torch.compile(step, dynamic=False)
+        mode = compiled if isinstance(compiled, str) else "default"
+        step = torch.compile(step, dynamic=False, mode=mode)
+        if mode == "reduce-overhead":  # a graph's output is overwritten by its next replay: copy it
+            graphed = cudagraph_steps(step)
+            step = lambda u, t: graphed(u, t).clone()  # noqa: E731
     u = torch.zeros(batch, n, n, dtype=dtype, device=dev)
     t = torch.zeros(batch, dtype=torch.float64, device=dev)
     for _ in range(3):  # warm-up (and compilation)
@@ -120,6 +127,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="small sizes (seconds)")
     ap.add_argument("--threads", type=int, default=2, help="torch CPU threads (default 2)")
+    ap.add_argument("--device", choices=["all", "cpu", "cuda"], default="all",
+                    help="rows to run (cuda: the GPU rows, the CPU baseline and the fused CPU kernel)")
     args = ap.parse_args()
     if args.threads == 1:  # the JAX baseline on one core too (XLA's Eigen pool otherwise uses all)
         os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " --xla_cpu_multi_thread_eigen=false "
@@ -138,7 +147,8 @@ def main() -> None:
         print("hj_reachability (JAX) not installed: no baseline (pip install jax hj_reachability)")
     else:
         print(f"{'hj_reachability (JAX, CPU, float32, 1 problem)':44s} {base['cpu']:12.3e} {'1.00':>20s}")
-    if torch.cuda.is_available():  # the CUDA rows are compared with JAX on the same GPU
+    cuda = torch.cuda.is_available() and args.device != "cpu"
+    if cuda:  # the CUDA rows are compared with JAX on the same GPU
         base["cuda"] = hj_rate(n, A_hj, t_hj, "float32", "gpu")
         if base["cuda"] is not None:
             print(f"{'hj_reachability (JAX, GPU, float32, 1 problem)':44s} {base['cuda']:12.3e} "
@@ -152,25 +162,48 @@ def main() -> None:
             ("torch.compile float32, batch 16", 16, torch.float32, "cpu", True, False)]
     if not args.quick:
         rows += [("torch.compile float32, batch 1", 1, torch.float32, "cpu", True, False)]
-    if torch.cuda.is_available():
+    if args.device == "cuda":
+        rows = [r for r in rows if r[5] and r[1] == 16 and r[2] == torch.float32]
+    if cuda:
         rows += [("CUDA eager float32, batch 16", 16, torch.float32, "cuda", False, False),
                  ("CUDA compile float32, batch 16", 16, torch.float32, "cuda", True, False),
-                 ("CUDA compile float32, batch 256", 256, torch.float32, "cuda", True, False)]
+                 ("CUDA compile float32, batch 256", 256, torch.float32, "cuda", True, False),
+                 ("CUDA graphs (reduce-overhead) f32, batch 16", 16, torch.float32, "cuda", "reduce-overhead",
+                  False)]
     for label, batch, dtype, device, compiled, fused in rows:
-        rate = torch_rate(n, batch, steps, dtype, device, compiled, fused)
+        try:
+            rate = torch_rate(n, batch, steps, dtype, device, compiled, fused)
+        except Exception as exc:  # noqa: BLE001  (one failing row must not hide the others)
+            print(f"{label:44s} failed: {type(exc).__name__}: {str(exc)[:300]}", flush=True)
+            continue
         ref = base.get(device)
         ratio = f"{rate / ref:.2f}" if ref else "-"
-        print(f"{label:44s} {rate:12.3e} {ratio:>20s}")
+        print(f"{label:44s} {rate:12.3e} {ratio:>20s}", flush=True)
     if not args.quick:
-        from workbench.gequation import flame_speed
+        runs = [] if args.device == "cuda" else [("cpu", "auto", 1)]
+        runs += [("cuda", mode, 2) for mode in (True, "reduce-overhead")] if cuda else []
+        for device, mode, repeats in runs:
+            for attempt in range(repeats):
+                sweep(device, mode, "first call" if attempt == 0 else "again")
 
-        for device in ["cpu"] + (["cuda"] if torch.cuda.is_available() else []):
-            start = time.perf_counter()
-            ds = flame_speed("inviscid", "cellular", np.linspace(0.5, 8.0, 16), grid=128, device=device)
-            el = time.perf_counter() - start
-            print(f"16-value A sweep, inviscid cellular 128², float32, {device} "
-                  f"({json.loads(ds.attrs['parameters'])['method']}): "
-                  f"{el:.1f} s, {int(ds.converged.sum())}/16 converged to 1%")
+
+def sweep(device: str, mode, when: str) -> None:
+    """Time the 16-value inviscid sweep at 128² (adaptive reruns to 1% included) and print it."""
+    from workbench.gequation import flame_speed
+
+    label = f"16-value A sweep, inviscid cellular 128², float32, {device}, compile={mode}, {when}"
+    start = time.perf_counter()
+    try:
+        ds = flame_speed("inviscid", "cellular", np.linspace(0.5, 8.0, 16), grid=128, device=device,
+                         compile=mode)
+    except Exception as exc:  # noqa: BLE001
+        print(f"{label}: failed: {type(exc).__name__}: {str(exc)[:300]}", flush=True)
+        return
+    el = time.perf_counter() - start
+    steps = int(ds.n_steps.max())
+    print(f"{label} ({json.loads(ds.attrs['parameters'])['method']}): {el:.1f} s, "
+          f"{int(ds.converged.sum())}/16 converged to 1%, longest run {steps} steps, "
+          f"s_T(A=8) = {float(ds.s_T[-1]):.4f}", flush=True)
 
 
 if __name__ == "__main__":

@@ -38,7 +38,8 @@ def _solver_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--dtype", default=None, choices=["float32", "float64"])
     p.add_argument("--method", default="auto", choices=["auto", "numba", "torch"],
                    help="time step: fused numba kernel (CPU) or torch (default auto: numba on the CPU)")
-    p.add_argument("--compile", default="auto", choices=["auto", "yes", "no"], help="torch.compile the torch step")
+    p.add_argument("--compile", default="auto", choices=["auto", "yes", "no", "reduce-overhead"],
+                   help="torch.compile the torch step (reduce-overhead: as CUDA graphs on a GPU)")
 
 
 def _direction(text: str) -> tuple[float, float]:
@@ -61,7 +62,7 @@ def _solver_kwargs(args: argparse.Namespace) -> dict[str, Any]:
                 crossings=args.crossings, max_crossings=max(args.max_crossings, args.crossings), dt=args.dt,
                 cfl=args.cfl, scheme=args.scheme, profile=args.profile,
                 dtype=args.dtype, device=args.device, method=args.method,
-                compile={"auto": "auto", "yes": True, "no": False}[args.compile])
+                compile={"yes": True, "no": False}.get(args.compile, args.compile))
 
 
 def _speed(args: argparse.Namespace) -> int:

@@ -52,6 +52,7 @@ from .weno import weno5_gradient
 BYTES_PER_POINT = 64  # live (B, N, N) temporaries of one RK stage, in units of the dtype size
 CHECK_EVERY = 25
 COMPILE_ABOVE = 5e7  # point-steps: about a minute of eager CPU time, against ~20-40 s to compile
+COMPILE_CHOICES = (True, False, "auto", "reduce-overhead")
 DIFFUSION = ("implicit", "explicit")
 
 
@@ -232,7 +233,9 @@ def flame_speed(model: str = "inviscid", flow: str = "cellular", amplitude: Any 
     method : ``auto`` (the fused numba kernel on the CPU, torch elsewhere), ``numba``
         (CPU only) or ``torch``.
     compile : for the torch step: ``torch.compile`` it (True/False); ``auto`` does when the
-        run has more than ``COMPILE_ABOVE`` point-steps, where the one-off compilation pays.
+        run has more than ``COMPILE_ABOVE`` point-steps, where the one-off compilation pays;
+        ``reduce-overhead`` compiles and replays each step as a CUDA graph (GPU: no per-kernel
+        launch cost, which dominates small grids).
     dim : name of the batch dimension (``run``; the sweep uses ``point``).
 
     Returns
@@ -296,14 +299,17 @@ def flame_speed(model: str = "inviscid", flow: str = "cellular", amplitude: Any 
                 B=params["B"], s_l=s_l, direction=P, grid=n, t_final=t_final, crossings=crossings,
                 max_crossings=max_crossings, dt=dt, cfl=cfl, scheme=scheme, diffusion=diffusion, window=window, rtol=rtol,
                 profile=getattr(flw, "profile", None), reinit=reinit, dtype=str(dtp).replace("torch.", ""))
-    validate.choice("compile", compile, (True, False, "auto"))
+    validate.choice("compile", compile, COMPILE_CHOICES)
     use_numba = runtime.uses_numba(method, dev)
     call["method"] = "numba" if use_numba else "torch"
 
     def run(prob: Problem, crossings: float) -> xr.Dataset:
         sched = schedule(prob, t_final=t_final, crossings=crossings, dt=dt, cfl=cfl, window=window)
         work = len(prob.A) * n * n * int(sched.n_steps.max())
-        use_compile = not use_numba and bool(compile is True or (compile == "auto" and work > COMPILE_ABOVE))
+        use_compile = not use_numba and (compile in (True, "reduce-overhead") or
+                                         (compile == "auto" and work > COMPILE_ABOVE))
+        if use_compile:
+            use_compile = compile if isinstance(compile, str) and compile != "auto" else "default"
         with results.timer() as clock:
             out = integrate(prob, sched, reinit=reinit, n_frames=n_frames, frame_grid=frame_grid,
                             compile_step=use_compile, fused=use_numba)
@@ -371,9 +377,22 @@ def make_step(problem: Problem, field: FlowField | None, dt: torch.Tensor, heat:
     return step
 
 
+def cudagraph_steps(step):
+    """``step`` preceded by :func:`torch.compiler.cudagraph_mark_step_begin`: every call is a new
+    iteration, so the graph's output buffers from the previous call may be reused."""
+    def marked(u: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        torch.compiler.cudagraph_mark_step_begin()
+        return step(u, t)
+
+    return marked
+
+
 def integrate(problem: Problem, sched: Schedule, *, reinit: float | None = None, n_frames: int = 9,
-              frame_grid: int = 64, compile_step: bool = False, fused: bool = False) -> dict[str, Any]:
-    """Run every element to its horizon; returns history, identity samples, frames, errors."""
+              frame_grid: int = 64, compile_step: bool | str = False, fused: bool = False) -> dict[str, Any]:
+    """Run every element to its horizon; returns history, identity samples, frames, errors.
+
+    ``compile_step``: ``torch.compile`` the step, True or a mode (``default``, ``reduce-overhead``).
+    The shapes are marked dynamic after a first recompilation, so a rerun of a few points reuses it."""
     grid, nb = problem.grid, len(problem.A)
     dev, dtp = grid.device, grid.dtype
     n_list = sched.n_steps.tolist()
@@ -387,7 +406,10 @@ def integrate(problem: Problem, sched: Schedule, *, reinit: float | None = None,
     heat = (heat_factor(grid, (problem.d * dt / 2).to(dtp)) if problem.implicit_viscous else None)
     step = make_step(problem, field0, dt, heat, fused=fused)
     if compile_step:
-        step = torch.compile(step, dynamic=False)
+        mode = compile_step if isinstance(compile_step, str) else "default"
+        step = torch.compile(step, mode=mode)
+        if mode == "reduce-overhead":  # each step's output is consumed before the next step starts
+            step = cudagraph_steps(step)
     id_every = max(1, n_max // 400)
     id_steps = list(range(0, n_max + 1, id_every))
     identity = torch.full((nb, len(id_steps)), float("nan"), dtype=torch.float64, device=dev)
@@ -407,6 +429,7 @@ def integrate(problem: Problem, sched: Schedule, *, reinit: float | None = None,
     failed = torch.zeros(nb, dtype=torch.bool, device=dev)
     reinit_count = torch.zeros(nb, dtype=torch.long)
     n_t = torch.as_tensor(n_list, device=dev)
+    n_min, any_failed = min(n_list), False  # on the host: no device sync per step while all run
 
     def record(k: int) -> None:
         history[:, k] = offset  # frozen elements keep their final offset
@@ -423,10 +446,10 @@ def integrate(problem: Problem, sched: Schedule, *, reinit: float | None = None,
         new = step(u, (k - 1) * dt)
         mean = new.mean((-2, -1))
         new = new - mean.reshape(-1, 1, 1)
-        active = (k <= n_t) & ~failed
-        if bool(active.all()):
+        if k <= n_min and not any_failed:
             u, offset = new, offset + mean.to(torch.float64)
         else:
+            active = (k <= n_t) & ~failed
             u = torch.where(active.reshape(-1, 1, 1), new, u)
             offset = torch.where(active, offset + mean.to(torch.float64), offset)
         if k % CHECK_EVERY == 0 or k == n_max:
@@ -437,6 +460,7 @@ def integrate(problem: Problem, sched: Schedule, *, reinit: float | None = None,
                     errors[b] = (f"blow-up: non-finite solution at t={min(k, n_list[b]) * float(dt[b]):.4g} "
                                  f"for {problem.label(b)} (grid={grid.n})")
                 failed |= bad
+                any_failed = True
                 u = torch.where(failed.reshape(-1, 1, 1), torch.zeros_like(u), u)
             if reinit is not None:
                 h = grid.h
