@@ -129,6 +129,7 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2, help="torch CPU threads (default 2)")
     ap.add_argument("--device", choices=["all", "cpu", "cuda"], default="all",
                     help="rows to run (cuda: the GPU rows, the CPU baseline and the fused CPU kernel)")
+    ap.add_argument("--no-sweep", action="store_true", help="throughput rows only (no 16-value sweeps)")
     args = ap.parse_args()
     if args.threads == 1:  # the JAX baseline on one core too (XLA's Eigen pool otherwise uses all)
         os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " --xla_cpu_multi_thread_eigen=false "
@@ -165,7 +166,9 @@ def main() -> None:
     if args.device == "cuda":
         rows = [r for r in rows if r[5] and r[1] == 16 and r[2] == torch.float32]
     if cuda:
-        rows += [("CUDA eager float32, batch 16", 16, torch.float32, "cuda", False, False),
+        rows += [("CUDA compile float32, batch 1", 1, torch.float32, "cuda", True, False),
+                 ("CUDA graphs (reduce-overhead) f32, batch 1", 1, torch.float32, "cuda", "reduce-overhead", False),
+                 ("CUDA eager float32, batch 16", 16, torch.float32, "cuda", False, False),
                  ("CUDA compile float32, batch 16", 16, torch.float32, "cuda", True, False),
                  ("CUDA compile float32, batch 256", 256, torch.float32, "cuda", True, False),
                  ("CUDA graphs (reduce-overhead) f32, batch 16", 16, torch.float32, "cuda", "reduce-overhead",
@@ -179,7 +182,7 @@ def main() -> None:
         ref = base.get(device)
         ratio = f"{rate / ref:.2f}" if ref else "-"
         print(f"{label:44s} {rate:12.3e} {ratio:>20s}", flush=True)
-    if not args.quick:
+    if not (args.quick or args.no_sweep):
         runs = [] if args.device == "cuda" else [("cpu", "auto", 1)]
         runs += [("cuda", mode, 2) for mode in (True, "reduce-overhead")] if cuda else []
         for device, mode, repeats in runs:

@@ -40,8 +40,18 @@ from .. import results, validate
 
 
 def fourier_mix(x: torch.Tensor) -> torch.Tensor:
-    """Re(FFT_seq(FFT_hidden(x))) with orthonormal DFTs; ``x``: (..., n, d)."""
-    return torch.fft.fft(torch.fft.fft(x, dim=-1, norm="ortho"), dim=-2, norm="ortho").real
+    """Re(FFT_seq(FFT_hidden(x))) with orthonormal DFTs; ``x``: (..., n, d) real.
+
+    Half the transform: Z = FFT_seq(RFFT_hidden(x)) holds the hidden frequencies 0..d//2; for a
+    real x the others follow from Hermitian symmetry, Z[k, d - l] = conj Z[-k mod n, l], so
+    Re Z[k, d - l] = Re Z[-k mod n, l]."""
+    if x.is_complex():
+        return torch.fft.fft(torch.fft.fft(x, dim=-1, norm="ortho"), dim=-2, norm="ortho").real
+    d = x.shape[-1]
+    low = torch.fft.fft(torch.fft.rfft(x, dim=-1, norm="ortho"), dim=-2, norm="ortho").real
+    mirrored = torch.roll(torch.flip(low, dims=(-2,)), 1, dims=-2)  # row k -> row -k mod n
+    high = torch.flip(mirrored[..., 1:d - d // 2], dims=(-1,))  # hidden frequencies d//2+1 .. d-1
+    return torch.cat([low, high], dim=-1)
 
 
 def dft_parts(m: int, *, device=None, dtype=torch.float32) -> tuple[torch.Tensor, torch.Tensor]:
