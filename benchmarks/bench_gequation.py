@@ -31,12 +31,15 @@ import torch
 from workbench.gequation.flows import get_flow
 from workbench.gequation.grid import Grid
 from workbench.gequation.models import get_model
+from workbench.gequation.chunks import KMAX, StepChunks
 from workbench.gequation.solver import Problem, cudagraph_steps, make_step
 
 
 def torch_rate(n: int, batch: int, steps: int, dtype: torch.dtype, device: str, compiled: bool | str,
                fused: bool = False) -> float:
-    """``compiled``: False, True (inductor) or a torch.compile mode such as ``reduce-overhead``."""
+    """``compiled``: False, True (inductor), a torch.compile mode such as ``reduce-overhead``, or
+    ``chunks``: inductor and the solver's chunks of 32 steps, each one CUDA graph (with the mean
+    removal, as the solver runs them)."""
     dev = torch.device(device)
     A = torch.linspace(1.0, 8.0, batch, dtype=torch.float64, device=dev)
     problem = Problem(get_model("inviscid"), get_flow("cellular"), Grid(n, dtype, dev), (1.0, 0.0), 1.0,
@@ -44,6 +47,8 @@ def torch_rate(n: int, batch: int, steps: int, dtype: torch.dtype, device: str, 
     field = problem.field(torch.zeros(batch, dtype=torch.float64, device=dev))
     dt = problem.cfl_dt(0.5)
     step = make_step(problem, field, dt, None, fused=fused)
+    if compiled == "chunks":
+        return chunk_rate(torch.compile(step, dynamic=False), n, batch, steps, dtype, dev, dt)
     if compiled:
         mode = compiled if isinstance(compiled, str) else "default"
         step = torch.compile(step, dynamic=False, mode=mode)
@@ -64,6 +69,28 @@ def torch_rate(n: int, batch: int, steps: int, dtype: torch.dtype, device: str, 
     elapsed = time.perf_counter() - start
     assert torch.isfinite(u).all()
     return n * n * batch * 3 * steps / elapsed
+
+
+def chunk_rate(step, n: int, batch: int, steps: int, dtype: torch.dtype, dev: torch.device,
+               dt: torch.Tensor) -> float:
+    u = torch.zeros(batch, n, n, dtype=dtype, device=dev)
+    offset = torch.zeros(batch, dtype=torch.float64, device=dev)
+    n_steps = torch.full((batch,), 10**9, device=dev)
+    state = StepChunks(step, u, offset, dt, n_steps, torch.zeros(batch, dtype=torch.bool, device=dev),
+                       graphs=True)
+    chunks = max(1, steps // KMAX)
+    for k in range(3):  # warm-up (compilation), capture, one replay
+        state.advance(1 + k * KMAX, KMAX, all_running=True)
+    if dev.type == "cuda":
+        torch.cuda.synchronize()
+    start = time.perf_counter()
+    for c in range(chunks):
+        state.advance(1 + (3 + c) * KMAX, KMAX, all_running=True)
+    if dev.type == "cuda":
+        torch.cuda.synchronize()
+    elapsed = time.perf_counter() - start
+    assert torch.isfinite(state.u).all()
+    return n * n * batch * 3 * chunks * KMAX / elapsed
 
 
 def hj_rate(n: int, A: float, t_final: float, dtype: str, platform: str = "cpu") -> float | None:
@@ -168,6 +195,8 @@ def main() -> None:
     if cuda:
         rows += [("CUDA compile float32, batch 1", 1, torch.float32, "cuda", True, False),
                  ("CUDA graphs (reduce-overhead) f32, batch 1", 1, torch.float32, "cuda", "reduce-overhead", False),
+                 ("CUDA compile + 32-step graphs f32, batch 1", 1, torch.float32, "cuda", "chunks", False),
+                 ("CUDA compile + 32-step graphs f32, batch 16", 16, torch.float32, "cuda", "chunks", False),
                  ("CUDA eager float32, batch 16", 16, torch.float32, "cuda", False, False),
                  ("CUDA compile float32, batch 16", 16, torch.float32, "cuda", True, False),
                  ("CUDA compile float32, batch 256", 256, torch.float32, "cuda", True, False),

@@ -39,6 +39,7 @@ import torch
 import xarray as xr
 
 from .. import results, runtime, validate
+from .chunks import KMAX, StepChunks
 from .compiled import CompiledStep
 from .estimator import estimate_speed
 from .flows import FLOWS, Flow, FlowField, get_flow
@@ -392,7 +393,9 @@ def integrate(problem: Problem, sched: Schedule, *, reinit: float | None = None,
     """Run every element to its horizon; returns history, identity samples, frames, errors.
 
     ``compile_step``: ``torch.compile`` the step, True or a mode (``default``, ``reduce-overhead``).
-    The shapes are marked dynamic after a first recompilation, so a rerun of a few points reuses it."""
+    The shapes are marked dynamic after a first recompilation, so a rerun of a few points reuses it.
+    The steps between two host-side events (identity sample, snapshot, check) run as one chunk of
+    :class:`.chunks.StepChunks`, on a GPU one CUDA graph (except under ``reduce-overhead``)."""
     grid, nb = problem.grid, len(problem.A)
     dev, dtp = grid.device, grid.dtype
     n_list = sched.n_steps.tolist()
@@ -429,9 +432,13 @@ def integrate(problem: Problem, sched: Schedule, *, reinit: float | None = None,
     failed = torch.zeros(nb, dtype=torch.bool, device=dev)
     reinit_count = torch.zeros(nb, dtype=torch.long)
     n_t = torch.as_tensor(n_list, device=dev)
-    n_min, any_failed = min(n_list), False  # on the host: no device sync per step while all run
+    n_min, any_failed = min(n_list), False  # on the host: no masking while every element runs
+    # CUDA graphs of the step chunks: not under reduce-overhead, which graphs each step itself
+    state = StepChunks(step, u, offset, dt, n_t, failed,
+                       graphs=dev.type == "cuda" and compile_step != "reduce-overhead")
 
     def record(k: int) -> None:
+        u, offset = state.u, state.offset
         history[:, k] = offset  # frozen elements keep their final offset
         if k % id_every == 0:
             f = field0 if field0 is not None else problem.field(k * dt)
@@ -441,18 +448,22 @@ def integrate(problem: Problem, sched: Schedule, *, reinit: float | None = None,
         for b, j in want.get(k, ()):
             frames[b, j] = (u[b, ::stride, ::stride] + offset[b]).float()
 
+    def checked(k: int) -> bool:
+        return k % CHECK_EVERY == 0 or k == n_max
+
+    def event(k: int) -> bool:  # the host does something after step k
+        return k % id_every == 0 or checked(k) or k in want
+
     record(0)
-    for k in range(1, n_max + 1):
-        new = step(u, (k - 1) * dt)
-        mean = new.mean((-2, -1))
-        new = new - mean.reshape(-1, 1, 1)
-        if k <= n_min and not any_failed:
-            u, offset = new, offset + mean.to(torch.float64)
-        else:
-            active = (k <= n_t) & ~failed
-            u = torch.where(active.reshape(-1, 1, 1), new, u)
-            offset = torch.where(active, offset + mean.to(torch.float64), offset)
-        if k % CHECK_EVERY == 0 or k == n_max:
+    k = 1
+    while k <= n_max:
+        K = 1
+        while not event(k + K - 1) and K < KMAX:
+            K += 1
+        history[:, k:k + K] = state.advance(k, K, all_running=k + K - 1 <= n_min and not any_failed)
+        k += K - 1  # the last step of the chunk: its checks and records
+        if checked(k):
+            u, offset = state.u, state.offset
             bad = ~torch.isfinite(u).flatten(1).all(1) | ~torch.isfinite(offset)
             bad = bad & ~failed
             if bool(bad.any()):
@@ -461,8 +472,9 @@ def integrate(problem: Problem, sched: Schedule, *, reinit: float | None = None,
                                  f"for {problem.label(b)} (grid={grid.n})")
                 failed |= bad
                 any_failed = True
-                u = torch.where(failed.reshape(-1, 1, 1), torch.zeros_like(u), u)
+                state.assign(torch.where(failed.reshape(-1, 1, 1), torch.zeros_like(u), u), offset)
             if reinit is not None:
+                u, offset = state.u, state.offset
                 h = grid.h
                 qx = problem.P[0] + central_first(u, h, X_DIM)
                 qy = problem.P[1] + central_first(u, h, Y_DIM)
@@ -472,11 +484,12 @@ def integrate(problem: Problem, sched: Schedule, *, reinit: float | None = None,
                     fixed = reinitialise(u, problem.P, level, grid)
                     shift = fixed.mean((-2, -1))
                     fixed = fixed - shift.reshape(-1, 1, 1)
-                    u = torch.where(steep.reshape(-1, 1, 1), fixed, u)
                     # G = P·x + u + offset is what reinitialisation preserved at the front
-                    offset = torch.where(steep, offset + shift.to(torch.float64), offset)
+                    state.assign(torch.where(steep.reshape(-1, 1, 1), fixed, u),
+                                 torch.where(steep, offset + shift.to(torch.float64), offset))
                     reinit_count += steep.cpu().long()
         record(k)
+        k += 1
     return {"history": history, "identity": identity, "id_every": id_every, "frames": frames,
             "frame_time": frame_time, "error": errors, "failed": failed, "reinit_count": reinit_count,
             "stride": stride}
