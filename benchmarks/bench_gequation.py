@@ -7,7 +7,8 @@ One update = one grid point of one batch element through one RK stage
 cellular flow, WENO5 + Lax-Friedrichs + SSP-RK3 at CFL 0.5, P = (1, 0).
 Rows: the fused numba kernel (the CPU default), torch eager and
 torch.compile'd, float32 and float64, batch 1 and 16; GPU rows when CUDA is
-present. Baseline in the same process: hj_reachability
+present: eager, compiled (one launch per kernel), compiled under reduce-overhead (one
+CUDA graph per step) and compiled in the solver's 32-step chunks (one CUDA graph each). Baseline in the same process: hj_reachability
 (JAX; WENO5 + global Lax-Friedrichs + TVD-RK3, the same scheme order) on the
 same problem and grid, one amplitude at a time (its API has no batch
 dimension), on the CPU for the CPU rows and on the GPU (when JAX has one) for
