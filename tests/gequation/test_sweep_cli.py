@@ -65,6 +65,7 @@ def test_cli_sweep_writes_netcdf(tmp_path, capsys):
     (["speed", "--direction", "1"], "direction must be 'px,py'"),
     (["sweep", "--amplitude", "1:2:x"], "amplitude must be START:STOP:NUM"),
     (["speed", "--flow", "oscillating", "--omega", "0"], "omega must be in"),
+    (["speed", "--crossings", "8", "--max-crossings", "4"], "max_crossings must be in"),
 ])
 def test_cli_bad_input_exits_2(argv, match, capsys):
     assert main(["gequation", *argv]) == 2

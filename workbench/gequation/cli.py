@@ -29,8 +29,9 @@ def _solver_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--grid", type=int, default=64, help="grid points per side (default 64)")
     p.add_argument("--t-final", type=float, default=None, help="horizon (default: --crossings cell crossings)")
     p.add_argument("--crossings", type=float, default=8.0, help="horizon in cell-crossing times (default 8)")
-    p.add_argument("--max-crossings", type=float, default=32.0,
-                   help="rerun unconverged points with doubled crossings up to this many (default 32)")
+    p.add_argument("--max-crossings", type=float, default=None,
+                   help="rerun unconverged points with doubled crossings up to this many "
+                        "(default: 32, or --crossings when that is larger)")
     p.add_argument("--dt", type=float, default=None, help="time step (default: CFL limit)")
     p.add_argument("--cfl", type=float, default=0.5, help="CFL number (default 0.5)")
     p.add_argument("--scheme", default="lax-friedrichs", choices=list(SCHEMES))
@@ -58,8 +59,9 @@ def _number(name: str, text: str) -> float:
 
 
 def _solver_kwargs(args: argparse.Namespace) -> dict[str, Any]:
+    max_crossings = max(32.0, args.crossings) if args.max_crossings is None else args.max_crossings
     return dict(s_l=args.s_l, direction=_direction(args.direction), grid=args.grid, t_final=args.t_final,
-                crossings=args.crossings, max_crossings=max(args.max_crossings, args.crossings), dt=args.dt,
+                crossings=args.crossings, max_crossings=max_crossings, dt=args.dt,
                 cfl=args.cfl, scheme=args.scheme, profile=args.profile,
                 dtype=args.dtype, device=args.device, method=args.method,
                 compile={"yes": True, "no": False}.get(args.compile, args.compile))
