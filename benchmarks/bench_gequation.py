@@ -20,6 +20,7 @@ the CUDA rows. The full run also times a 16-value A sweep at 128² to 1%
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import math
 import os
@@ -33,7 +34,8 @@ from workbench.gequation.flows import get_flow
 from workbench.gequation.grid import Grid
 from workbench.gequation.models import get_model
 from workbench.gequation.chunks import KMAX, StepChunks
-from workbench.gequation.solver import Problem, cudagraph_steps, make_step
+from workbench.gequation.solver import Problem, make_step
+from workbench.gequation.solver import compiled as compile_step
 
 
 def torch_rate(n: int, batch: int, steps: int, dtype: torch.dtype, device: str, compiled: bool | str,
@@ -48,50 +50,48 @@ def torch_rate(n: int, batch: int, steps: int, dtype: torch.dtype, device: str, 
     field = problem.field(torch.zeros(batch, dtype=torch.float64, device=dev))
     dt = problem.cfl_dt(0.5)
     step = make_step(problem, field, dt, None, fused=fused)
+    u = torch.zeros(batch, n, n, dtype=dtype, device=dev)
+    points = n * n * batch
     if compiled == "chunks":
-        return chunk_rate(torch.compile(step, dynamic=False), n, batch, steps, dtype, dev, dt)
+        offset = torch.zeros(batch, dtype=torch.float64, device=dev)
+        n_steps = torch.full((batch,), 10**9, device=dev)
+        state = StepChunks(compile_step(step, dynamic=False), u, offset, dt, n_steps,
+                           torch.zeros(batch, dtype=torch.bool, device=dev), graphs=True)
+        chunk = itertools.count()  # chunk c advances steps 1 + c·KMAX ..
+
+        def advance() -> torch.Tensor:
+            state.advance(1 + next(chunk) * KMAX, KMAX, all_running=True)
+            return state.u
+
+        return timed_rate(advance, max(1, steps // KMAX), KMAX, points, dev)
     if compiled:
         mode = compiled if isinstance(compiled, str) else "default"
-        step = torch.compile(step, dynamic=False, mode=mode)
-        if mode == "reduce-overhead":  # a graph's output is overwritten by its next replay: copy it
-            graphed = cudagraph_steps(step)
-            step = lambda u, t: graphed(u, t).clone()  # noqa: E731
-    u = torch.zeros(batch, n, n, dtype=dtype, device=dev)
+        step = compile_step(step, mode, dynamic=False)
     t = torch.zeros(batch, dtype=torch.float64, device=dev)
-    for _ in range(3):  # warm-up (and compilation)
-        u = step(u, t)
+
+    def advance() -> torch.Tensor:
+        nonlocal u
+        u = step(u, t).clone() if compiled == "reduce-overhead" else step(u, t)  # a replay overwrites its output
+        return u
+
+    return timed_rate(advance, steps, 1, points, dev)
+
+
+def timed_rate(advance, calls: int, steps_per_call: int, points: int, dev: torch.device) -> float:
+    """Updates/s of ``calls`` calls of ``advance`` (each ``steps_per_call`` steps of ``points`` grid
+    points, 3 RK stages) after three warm-up calls (compilation, graph capture); CUDA synchronised."""
+    for _ in range(3):
+        advance()
     if dev.type == "cuda":
         torch.cuda.synchronize()
     start = time.perf_counter()
-    for _ in range(steps):
-        u = step(u, t)
+    for _ in range(calls):
+        u = advance()
     if dev.type == "cuda":
         torch.cuda.synchronize()
     elapsed = time.perf_counter() - start
     assert torch.isfinite(u).all()
-    return n * n * batch * 3 * steps / elapsed
-
-
-def chunk_rate(step, n: int, batch: int, steps: int, dtype: torch.dtype, dev: torch.device,
-               dt: torch.Tensor) -> float:
-    u = torch.zeros(batch, n, n, dtype=dtype, device=dev)
-    offset = torch.zeros(batch, dtype=torch.float64, device=dev)
-    n_steps = torch.full((batch,), 10**9, device=dev)
-    state = StepChunks(step, u, offset, dt, n_steps, torch.zeros(batch, dtype=torch.bool, device=dev),
-                       graphs=True)
-    chunks = max(1, steps // KMAX)
-    for k in range(3):  # warm-up (compilation), capture, one replay
-        state.advance(1 + k * KMAX, KMAX, all_running=True)
-    if dev.type == "cuda":
-        torch.cuda.synchronize()
-    start = time.perf_counter()
-    for c in range(chunks):
-        state.advance(1 + (3 + c) * KMAX, KMAX, all_running=True)
-    if dev.type == "cuda":
-        torch.cuda.synchronize()
-    elapsed = time.perf_counter() - start
-    assert torch.isfinite(state.u).all()
-    return n * n * batch * 3 * chunks * KMAX / elapsed
+    return points * 3 * steps_per_call * calls / elapsed
 
 
 def hj_rate(n: int, A: float, t_final: float, dtype: str, platform: str = "cpu") -> float | None:

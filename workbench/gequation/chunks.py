@@ -62,10 +62,8 @@ class StepChunks:
         if not 1 <= K <= KMAX:
             raise ValueError(f"chunk length K={K} outside [1, {KMAX}]")
         self.k0.fill_(k)
-        if not self.static:
+        if self.graphs is None:
             self._run(K, masked=not all_running)
-        elif self.graphs is None:
-            self._run(K, masked=True)
         elif not self._warm:  # the first chunk runs as launched, on a side stream: compiles, plans FFTs
             side = torch.cuda.Stream(self.u.device)
             side.wait_stream(torch.cuda.current_stream(self.u.device))
@@ -76,7 +74,7 @@ class StepChunks:
         else:
             graph = self.graphs.get(K) or self._capture(K)
             if graph is None:
-                self._run(K, masked=True)
+                self._run(K, masked=not all_running)
             else:
                 graph.replay()
         return self.hist[:, :K]

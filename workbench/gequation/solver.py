@@ -307,13 +307,13 @@ def flame_speed(model: str = "inviscid", flow: str = "cellular", amplitude: Any 
     def run(prob: Problem, crossings: float) -> xr.Dataset:
         sched = schedule(prob, t_final=t_final, crossings=crossings, dt=dt, cfl=cfl, window=window)
         work = len(prob.A) * n * n * int(sched.n_steps.max())
-        use_compile = not use_numba and (compile in (True, "reduce-overhead") or
-                                         (compile == "auto" and work > COMPILE_ABOVE))
-        if use_compile:
-            use_compile = compile if isinstance(compile, str) and compile != "auto" else "default"
+        wanted = compile in (True, "reduce-overhead") or (compile == "auto" and work > COMPILE_ABOVE)
+        mode = None
+        if wanted and not use_numba:
+            mode = "reduce-overhead" if compile == "reduce-overhead" else "default"
         with results.timer() as clock:
             out = integrate(prob, sched, reinit=reinit, n_frames=n_frames, frame_grid=frame_grid,
-                            compile_step=use_compile, fused=use_numba)
+                            compile_mode=mode, fused=use_numba)
         errors = out["error"]
         if on_blowup == "raise" and any(errors):
             raise BlowUpError("; ".join(e for e in errors if e))
@@ -378,9 +378,14 @@ def make_step(problem: Problem, field: FlowField | None, dt: torch.Tensor, heat:
     return step
 
 
-def cudagraph_steps(step):
-    """``step`` preceded by :func:`torch.compiler.cudagraph_mark_step_begin`: every call is a new
-    iteration, so the graph's output buffers from the previous call may be reused."""
+def compiled(step, mode: str = "default", dynamic: bool | None = None):
+    """``torch.compile(step, mode=mode)``. Under ``reduce-overhead`` (one CUDA graph per call) each
+    call first marks a new iteration (:func:`torch.compiler.cudagraph_mark_step_begin`), so the
+    graph may reuse its output buffers: the caller consumes a step's output before the next call."""
+    step = torch.compile(step, mode=mode, dynamic=dynamic)
+    if mode != "reduce-overhead":
+        return step
+
     def marked(u: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
         torch.compiler.cudagraph_mark_step_begin()
         return step(u, t)
@@ -389,10 +394,10 @@ def cudagraph_steps(step):
 
 
 def integrate(problem: Problem, sched: Schedule, *, reinit: float | None = None, n_frames: int = 9,
-              frame_grid: int = 64, compile_step: bool | str = False, fused: bool = False) -> dict[str, Any]:
+              frame_grid: int = 64, compile_mode: str | None = None, fused: bool = False) -> dict[str, Any]:
     """Run every element to its horizon; returns history, identity samples, frames, errors.
 
-    ``compile_step``: ``torch.compile`` the step, True or a mode (``default``, ``reduce-overhead``).
+    ``compile_mode``: ``torch.compile`` the step in this mode (``default``, ``reduce-overhead``); None: not.
     The shapes are marked dynamic after a first recompilation, so a rerun of a few points reuses it.
     The steps between two host-side events (identity sample, snapshot, check) run as one chunk of
     :class:`.chunks.StepChunks`, on a GPU one CUDA graph (except under ``reduce-overhead``)."""
@@ -408,11 +413,8 @@ def integrate(problem: Problem, sched: Schedule, *, reinit: float | None = None,
     field0 = problem.field(torch.zeros(nb, dtype=torch.float64, device=dev)) if steady else None
     heat = (heat_factor(grid, (problem.d * dt / 2).to(dtp)) if problem.implicit_viscous else None)
     step = make_step(problem, field0, dt, heat, fused=fused)
-    if compile_step:
-        mode = compile_step if isinstance(compile_step, str) else "default"
-        step = torch.compile(step, mode=mode)
-        if mode == "reduce-overhead":  # each step's output is consumed before the next step starts
-            step = cudagraph_steps(step)
+    if compile_mode is not None:
+        step = compiled(step, compile_mode)
     id_every = max(1, n_max // 400)
     id_steps = list(range(0, n_max + 1, id_every))
     identity = torch.full((nb, len(id_steps)), float("nan"), dtype=torch.float64, device=dev)
@@ -435,7 +437,7 @@ def integrate(problem: Problem, sched: Schedule, *, reinit: float | None = None,
     n_min, any_failed = min(n_list), False  # on the host: no masking while every element runs
     # CUDA graphs of the step chunks: not under reduce-overhead, which graphs each step itself
     state = StepChunks(step, u, offset, dt, n_t, failed,
-                       graphs=dev.type == "cuda" and compile_step != "reduce-overhead")
+                       graphs=dev.type == "cuda" and compile_mode != "reduce-overhead")
 
     def record(k: int) -> None:
         u, offset = state.u, state.offset
