@@ -23,6 +23,7 @@ Where one is missing, :func:`writes_idle` answers "busy" (one message per change
 
 from __future__ import annotations
 
+from collections.abc import MutableMapping
 from typing import Any
 
 
@@ -40,7 +41,7 @@ def probe(doc: Any) -> dict[str, bool]:
     try:
         from panel.io.document import _WRITE_BLOCK, _WRITE_MSGS  # noqa: F401
 
-        out["panel write queue"] = isinstance(_WRITE_BLOCK, dict) and isinstance(_WRITE_MSGS, dict)
+        out["panel write queue"] = isinstance(_WRITE_BLOCK, MutableMapping) and isinstance(_WRITE_MSGS, MutableMapping)
     except ImportError:
         out["panel write queue"] = False
     conns = _connections(doc)
