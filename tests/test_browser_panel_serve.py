@@ -15,6 +15,7 @@ from workbench.family import dashboards
 
 pytestmark = pytest.mark.browser
 MODES = {"directory": ["apps/"], "files": sorted(glob.glob("apps/*.py", root_dir=ROOT))}
+PATHS = {"directory": "/apps", "files": "/main"}  # where ``/`` redirects: the one page script
 
 
 @pytest.fixture(params=list(MODES), scope="module")
@@ -26,16 +27,17 @@ def served(request):
                             env={**__import__("os").environ, "WORKBENCH_DEVICE": "cpu"})
     try:
         wait_http(f"http://127.0.0.1:{port}/", 240, proc)
-        yield f"http://127.0.0.1:{port}"
+        yield f"http://127.0.0.1:{port}", PATHS[request.param]
     finally:
         proc.terminate()
         proc.wait(timeout=30)
 
 
 def test_index_at_root_links_every_dashboard_and_each_opens(served, page, console_errors):
+    base, _path = served
     requests: list[str] = []
     page.on("request", lambda r: requests.append(r.url))
-    page.goto(f"{served}/", timeout=120_000)
+    page.goto(f"{base}/", timeout=120_000)
     wait_rendered(page)
     assert page.title() == "Workbench"
     for dash in dashboards():
@@ -43,7 +45,7 @@ def test_index_at_root_links_every_dashboard_and_each_opens(served, page, consol
                                                                                          timeout=30_000)
     assert page.get_by_text("Index of").count() == 0  # not Panel's generic application list
     first = dashboards()[0]
-    page.locator(f"a[href='?app={first.slug}']").first.click()
+    page.locator(f"a[href='?app={first.slug}']", has_text=first.title).first.click()
     page.wait_for_url(f"**app={first.slug}**", timeout=60_000)
     wait_rendered(page)
     assert page.title() == first.title
@@ -54,7 +56,8 @@ def test_index_at_root_links_every_dashboard_and_each_opens(served, page, consol
 
 
 def test_unknown_app_shows_the_index_and_says_so(served, page, console_errors):
-    page.goto(f"{served}/?app=%3Cimg%20src%3Dx%20onerror%3Dalert(1)%3E", timeout=120_000)
+    base, path = served
+    page.goto(f"{base}{path}?app=%3Cimg%20src%3Dx%20onerror%3Dalert(1)%3E", timeout=120_000)
     wait_rendered(page)
     page.get_by_text("app must be one of").first.wait_for(timeout=30_000)
     assert page.locator("img[src=x]").count() == 0
