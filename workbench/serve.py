@@ -27,6 +27,7 @@ CHECKOUT_APPS = Path(__file__).resolve().parents[1] / "apps"
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "[::1]")
 HOSTS_ENV = "WORKBENCH_ALLOWED_HOSTS"
 SESSION_CHECK_MS = 2000  # how often ended sessions are looked for (their work is then cancelled)
+SESSION_LINGER_MS = 10000  # a session without a connection this long has ended (a closed tab)
 
 PAGE = '''"""{title} (served by ``workbench serve``)."""
 
@@ -95,7 +96,8 @@ def command(port: int = 5006, address: str = "localhost", show: bool = False,
     cmd = [sys.executable, "-m", "panel", "serve", *files, "--index", "index",
            "--port", str(port), "--address", address, "--num-procs", "1",
            "--setup", str(Path(__file__).with_name("server_setup.py")),
-           "--num-threads", str(threads), "--check-unused-sessions", str(SESSION_CHECK_MS)]
+           "--num-threads", str(threads), "--check-unused-sessions", str(SESSION_CHECK_MS),
+           "--unused-session-lifetime", str(SESSION_LINGER_MS)]
     for origin in host_names(port, allow_websocket_origin):
         if not origin.startswith("["):  # Bokeh takes no bracketed IPv6 origin; the Host check allows it
             cmd += ["--allow-websocket-origin", origin]
