@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-FAMILIES = ("hj", "gequation", "phase", "attention")
+FAMILIES = ("hj", "gequation", "phase", "attention", "graph")
 USER_ERRORS = (ValueError, TypeError, MemoryError, FileNotFoundError, PermissionError)
 
 
