@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import holoviews as hv
+import holoviews.plotting.bokeh  # noqa: F401  registers bokeh (dashboards), the current backend
+import holoviews.plotting.mpl  # noqa: F401  registers matplotlib (export); bokeh stays current
 import numpy as np
 import xarray as xr
 
@@ -27,11 +29,14 @@ def accuracy_curves(points: Mapping[str, Mapping[int, tuple[float, float]]], *, 
         std = np.array([pts[v][1] for v in n]) * 100
         label = NAMES.get(m, m)
         layers.append(hv.Curve((n, mean), "labels per class", ("accuracy", "accuracy (%)"), label=label)
-                      .opts(color=COLORS.get(m, "black"), line_width=2))
+                      .opts(color=COLORS.get(m, "black"), line_width=2)
+                      .opts(color=COLORS.get(m, "black"), backend="matplotlib"))
         layers.append(hv.ErrorBars((n, mean, std), "labels per class", [("accuracy", "accuracy (%)"), "std"],
-                                   label=label).opts(color=COLORS.get(m, "black")))
+                                   label=label).opts(color=COLORS.get(m, "black"))
+                      .opts(edgecolor=COLORS.get(m, "black"), backend="matplotlib"))
         layers.append(hv.Scatter((n, mean), "labels per class", ("accuracy", "accuracy (%)"), label=label)
-                      .opts(color=COLORS.get(m, "black"), size=6, tools=["hover"]))
+                      .opts(color=COLORS.get(m, "black"), size=6, tools=["hover"])
+                      .opts(color=COLORS.get(m, "black"), backend="matplotlib"))
     if not layers:
         layers = [hv.Curve([], "labels per class", ("accuracy", "accuracy (%)"))]
     return hv.Overlay(layers).opts(title=title or "accuracy on unlabelled points (mean ± std over draws)",
@@ -49,12 +54,16 @@ def embedding_view(emb: np.ndarray, prediction: np.ndarray, truth: np.ndarray, l
     vdims = [("predicted", "predicted class"), ("true", "true class"), "point"]
     base = hv.Points(data, kdims, vdims).opts(color="predicted", cmap="Category10", size=4, colorbar=True,
                                               clabel="predicted class", clim=(-0.5, 9.5), tools=["hover", "tap"],
-                                              nonselection_alpha=0.9)
+                                              nonselection_alpha=0.9).opts(
+        color="predicted", cmap="tab10", clim=(-0.5, 9.5), colorbar=True, clabel="predicted class", s=6,
+        backend="matplotlib")
     sub = lambda m: {k: v[m] for k, v in data.items()}  # noqa: E731
     miss = hv.Points(sub(wrong), kdims, vdims, label="misclassified").opts(
-        fill_alpha=0, line_color="black", size=8, line_width=1)
+        fill_alpha=0, line_color="black", size=8, line_width=1).opts(
+        facecolors="none", edgecolors="black", s=20, linewidth=0.6, backend="matplotlib")
     lab = hv.Points(sub(labelled), kdims, vdims, label="labelled").opts(
-        marker="star", size=13, color="white", line_color="black")
+        marker="star", size=13, color="white", line_color="black").opts(
+        marker="*", s=90, color="white", edgecolors="black", backend="matplotlib")
     acc = 1 - wrong.sum() / max(1, (~labelled).sum())
     return (base * miss * lab).opts(title=title or f"Laplacian eigenmap, predicted class (accuracy {acc:.1%})",
                                     responsive=True, min_height=360, legend_position="top_left")
@@ -65,9 +74,12 @@ def harmonic_view(emb: np.ndarray, u: np.ndarray, labelled: np.ndarray, *, metho
     kdims = [("x", "eigenmap coordinate 1"), ("y", "eigenmap coordinate 2")]
     order = np.argsort(u)
     pts = hv.Points({"x": emb[order, 0], "y": emb[order, 1], "u": u[order]}, kdims, [("u", f"u_{cls}")]).opts(
-        color="u", cmap="viridis", size=4, colorbar=True, clabel=f"u_{cls}(x)", clim=(0.0, 1.0), tools=["hover"])
+        color="u", cmap="viridis", size=4, colorbar=True, clabel=f"u_{cls}(x)", clim=(0.0, 1.0), tools=["hover"]
+    ).opts(color="u", cmap="viridis", s=6, colorbar=True, clabel=f"u_{cls}(x)", clim=(0.0, 1.0),
+           backend="matplotlib")
     lab = hv.Points({"x": emb[labelled, 0], "y": emb[labelled, 1]}, kdims).opts(
-        marker="star", size=12, color="white", line_color="black")
+        marker="star", size=12, color="white", line_color="black").opts(
+        marker="*", s=90, color="white", edgecolors="black", backend="matplotlib")
     return (pts * lab).opts(title=f"{NAMES.get(method, method)}: u_{cls} (labels: stars)", responsive=True,
                             min_height=320)
 
