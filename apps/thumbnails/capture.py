@@ -22,6 +22,7 @@ from conftest import CHROMIUM, CHROMIUM_ARGS, free_port, wait_http  # noqa: E402
 from PIL import Image  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 
+from workbench.family import dashboard  # noqa: E402
 from workbench.serve import catalog, command  # noqa: E402
 
 
@@ -51,7 +52,7 @@ def main() -> None:
             for entry in catalog():
                 if args.only and entry.slug not in args.only:
                     continue
-                query, button, done = SCENES.get(entry.slug, ("", None, None))
+                query, button, done = SCENES.get(entry.slug) or dashboard(entry.slug).thumbnail
                 page.goto(f"http://localhost:{port}/{entry.slug}{query}", timeout=120_000)
                 page.wait_for_function("() => window.Bokeh !== undefined && Bokeh.documents.length > 0",
                                        timeout=120_000)
