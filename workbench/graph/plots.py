@@ -66,7 +66,7 @@ def embedding_view(emb: np.ndarray, prediction: np.ndarray, truth: np.ndarray, l
         marker="*", s=90, color="white", edgecolors="black", backend="matplotlib")
     acc = 1 - wrong.sum() / max(1, (~labelled).sum())
     return (base * miss * lab).opts(title=title or f"Laplacian eigenmap, predicted class (accuracy {acc:.1%})",
-                                    responsive=True, min_height=360, legend_position="top_left")
+                                    responsive=True, min_height=440, legend_position="top_left")
 
 
 def harmonic_view(emb: np.ndarray, u: np.ndarray, labelled: np.ndarray, *, method: str, cls: int) -> hv.Overlay:
@@ -119,13 +119,15 @@ def study_points(ds: xr.Dataset) -> dict[str, dict[int, tuple[float, float]]]:
 
 
 def neighbours_view(images: np.ndarray, indices: np.ndarray, labels: np.ndarray) -> hv.Layout:
-    """A digit and its nearest neighbours as 8x8 images (``images[indices]``; the first is the clicked point)."""
+    """A digit and its nearest neighbours as 8x8 images (``images[indices]``; the first is the clicked point).
+
+    Tile titles: "clicked #index: class", "nbr j #index: class"."""
     tiles = []
     for j, i in enumerate(indices):
         img = images[i].reshape(8, 8)
-        name = "clicked" if j == 0 else f"neighbour {j}"
+        name = "clicked" if j == 0 else f"nbr {j}"
         tiles.append(hv.Image(np.flipud(img), bounds=(0, 0, 8, 8), kdims=["column (pixel)", "row (pixel)"],
                               vdims=[("intensity", "intensity")]).opts(
-            cmap="gray_r", title=f"{name}: #{i}, class {labels[i]}", xaxis=None, yaxis=None, width=120,
-            height=120, toolbar=None, clim=(0, 1)))
+            cmap="gray_r", title=f"{name} #{i}: {labels[i]}", xaxis=None, yaxis=None, width=125,
+            height=125, toolbar=None, clim=(0, 1), fontsize={"title": 9}))
     return hv.Layout(tiles).cols(6)

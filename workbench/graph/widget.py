@@ -62,15 +62,17 @@ class GraphExplorer(Explorer):
     widgets = {"methods": {"type": pn.widgets.CheckButtonGroup}}
 
     labels_per_class = param.Integer(default=1, bounds=(1, 50), doc="labelled points per class in the pictures")
-    k = param.Integer(default=20, bounds=(5, 50), doc="nearest neighbours of the graph")
-    sigma_neighbor = param.Integer(default=10, bounds=(1, 50), doc="σ(x) = distance to this neighbour (≤ k)")
+    k = param.Integer(default=20, bounds=(5, 50), label="k (neighbours)", doc="nearest neighbours of the graph")
+    sigma_neighbor = param.Integer(default=10, bounds=(1, 50), label="σ: neighbour index",
+                                   doc="σ(x) = distance to this neighbour (≤ k)")
     methods = param.ListSelector(default=["gl", "wnll", "knn", "svm", "softmax"], objects=list(METHODS),
                                  doc="methods of the study")
     draws = param.Integer(default=10, bounds=(1, 50), doc="random label draws per label count in the study")
     max_labels = param.Selector(default=50, objects=list(STUDY_LABELS), doc="largest labels per class of the study")
     cls = param.Integer(default=0, bounds=(0, 9), label="class shown", doc="class whose harmonic function u_c is drawn")
     seed = param.Integer(default=0, bounds=(0, 2**31 - 1), doc="seed of label draw 0 (draw r: seed + r)")
-    point = param.Integer(default=-1, bounds=(-1, 1796), doc="clicked digit (-1: none)")
+    point = param.Integer(default=-1, bounds=(-1, 1796), precedence=-1,
+                          doc="clicked digit (-1: none); set by a click, kept in the URL")
 
     def __init__(self, **params: Any):
         super().__init__(**params)
@@ -83,7 +85,7 @@ class GraphExplorer(Explorer):
         self._embedding = pn.pane.HoloViews(None, sizing_mode="stretch_width", css_classes=["wb-graph-embedding"])
         self._gl = pn.pane.HoloViews(None, sizing_mode="stretch_width", css_classes=["wb-graph-gl"])
         self._wnll = pn.pane.HoloViews(None, sizing_mode="stretch_width", css_classes=["wb-graph-wnll"])
-        self._neighbours = pn.pane.HoloViews(None, css_classes=["wb-graph-neighbours"])
+        self._neighbours = pn.pane.HoloViews(None, css_classes=["wb-graph-neighbours"], width=820, height=160)
         self._neighbours_text = pn.pane.Markdown("Click a point of the eigenmap to see its digit and neighbours.",
                                                  css_classes=["wb-graph-neighbours-text"])
         self._snap_runner = self.runner(self._show_snapshot)
@@ -235,6 +237,8 @@ class GraphExplorer(Explorer):
     def view(self) -> pn.viewable.Viewable:
         return pn.Column(
             self._curves,
-            pn.Row(self._embedding, pn.Column(self._neighbours_text, self._neighbours), sizing_mode="stretch_width"),
+            self._embedding,
+            self._neighbours_text,
+            self._neighbours,
             pn.Row(self._gl, self._wnll, sizing_mode="stretch_width"),
             sizing_mode="stretch_width")
