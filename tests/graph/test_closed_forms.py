@@ -110,3 +110,14 @@ def test_batch_of_draws_equals_draws_one_by_one(method, digits_graph, digits):
         # same operations in the same order per (draw, class): equal to rounding
         np.testing.assert_allclose(batch.u[r], alone.u[0], rtol=0, atol=1e-12)
         np.testing.assert_array_equal(batch.iterations[r], alone.iterations[0])
+
+
+def test_default_tolerance_does_not_change_predictions(digits_graph, digits):
+    _, W = digits_graph
+    X, y = digits
+    mask = label_draws(y, 1, 2, seed=0)
+    g = one_hot(y, np.unique(y))
+    for method in ("gl", "wnll"):
+        tight = harmonic_extension(W, mask, g, method, tol=1e-10).u.argmax(2)
+        default = harmonic_extension(W, mask, g, method).u.argmax(2)
+        np.testing.assert_array_equal(default, tight)

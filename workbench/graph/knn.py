@@ -10,7 +10,9 @@ up to :data:`EXACT_MAX_POINTS` points. Measured on the 2-core CPU (k = 20,
 table): exact / NN-descent 0.34 / 0.19 s at 10⁴ points, 1.15 / 1.28 s at
 2·10⁴, 10.6 / 3.3 s at 5·10⁴, 94 / 14.5 s at 10⁵. NN-descent's recall of the
 exact neighbours falls with the size on such high-dimensional noise (0.95 at
-2·10⁴, 0.82 at 10⁵); on data of low intrinsic dimension it stays near 1.
+2·10⁴, 0.82 at 10⁵); on data of low intrinsic dimension it stays near 1. Those
+NN-descent times exclude its first call in a process, which compiles its numba
+kernels (tens of seconds on an idle machine, minutes on a loaded one).
 
 :func:`check_points` validates the data first (2-D, finite, no two equal
 points, ``k < n``): every check runs before any neighbour search.

@@ -38,7 +38,9 @@ from .. import validate
 from .weights import symmetrised
 
 METHODS = ("gl", "wnll")
-DEFAULT_TOL = 1e-6  # relative residual; digits accuracies are unchanged from 1e-4 to 1e-10 (tests/graph)
+# relative residual. Measured on digits (1 label per class, 5 draws): the argmax predictions at 1e-4 and
+# 1e-6 equal those at 1e-10 for GL and WNLL (21 of 8985 differ at 1e-3): 1e-6 keeps a 100x margin
+DEFAULT_TOL = 1e-6
 
 
 @dataclass(frozen=True)
