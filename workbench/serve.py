@@ -38,7 +38,7 @@ INDEX = '''"""Workbench index (served by ``workbench serve``)."""
 
 from workbench.ui.pages import index_page
 
-index_page("./{{slug}}").servable(title="Workbench")
+index_page("./{slug}").servable(title="Workbench")
 '''
 
 
