@@ -6,13 +6,14 @@ For every point x the ``k`` nearest other points N(x) and their distances
 WWW 2011), an approximate search whose cost grows like n^1.14 instead of the
 exact search's n^2 in high dimension. ``method="auto"`` picks the exact search
 up to :data:`EXACT_MAX_POINTS` points. Measured on the 2-core CPU (k = 20,
-64-D Gaussian blobs, 2 threads; ``benchmarks/bench_graph.py`` prints the same
-table): exact / NN-descent 0.34 / 0.19 s at 10⁴ points, 1.15 / 1.28 s at
+64-D Gaussian blobs, 2 threads, both searches on the same points): exact / NN-descent 0.34 / 0.19 s at 10⁴ points, 1.15 / 1.28 s at
 2·10⁴, 10.6 / 3.3 s at 5·10⁴, 94 / 14.5 s at 10⁵. NN-descent's recall of the
 exact neighbours falls with the size on such high-dimensional noise (0.95 at
 2·10⁴, 0.82 at 10⁵); on data of low intrinsic dimension it stays near 1. Those
 NN-descent times exclude its first call in a process, which compiles its numba
-kernels (tens of seconds on an idle machine, minutes on a loaded one).
+kernels: 34 s of CPU time (measured; 2.5 min of wall time on the loaded
+machine), every process. Counting that cost once, the exact search stays the
+cheaper up to about 6·10⁴ points, hence the switch at 5·10⁴.
 
 :func:`check_points` validates the data first (2-D, finite, no two equal
 points, ``k < n``): every check runs before any neighbour search.
@@ -26,7 +27,7 @@ import numpy as np
 
 from .. import validate
 
-EXACT_MAX_POINTS = 20_000  # measured crossover of exact vs NN-descent search (benchmarks/bench_graph.py)
+EXACT_MAX_POINTS = 50_000  # measured crossover, NN-descent compile included (module docstring)
 MAX_POINTS = 2_000_000
 METHODS = ("auto", "exact", "approximate")
 
