@@ -55,3 +55,9 @@ def test_wnll_activation_helps_with_few_training_samples(one_torch_thread):
     assert (err.sel(activation="wnll") < err.sel(activation="linear")).all()
     assert (err < 0.4).all()
     assert ds.attrs["kind"] == "graph.activation"
+
+
+def test_activation_bad_sizes_exit_2(capsys):
+    rc = main(["graph", "activation", "--train-sizes", "5"])
+    err = capsys.readouterr().err.strip()
+    assert rc == 2 and "train_sizes must be in [20, 1000]" in err
