@@ -152,7 +152,7 @@ class Iteration(Operator):
 def _real_space(rec: Reconstruction) -> torch.Tensor:
     """The real-space iterate ``u`` (leaving GPS's primal-dual form if needed)."""
     if len(rec.state) > 1:
-        rec.convert(lambda st: {"u": st["u"]})
+        rec.convert(lambda st: {"u": st["u"].real.contiguous() if st["u"].is_complex() else st["u"]})
     return rec.u
 
 
@@ -226,7 +226,11 @@ def _primal_dual(rec: Reconstruction) -> dict[str, torch.Tensor]:
     """GPS's iterate: ``u = F^-1 z`` (kept to save an FFT), ``z = F u``, dual ``y`` (0 at start)."""
     p = rec.physics
     if "z" not in rec.state:
-        rec.convert(lambda st: {"u": st["u"], "z": p.forward(st["u"]), "y": torch.zeros_like(st["u"])})
+        def to_primal_dual(st: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+            z = p.forward(st["u"])
+            u = p.inverse_field(z)  # complex on the complex path: GPS's y and F^-1 z are complex fields there
+            return {"u": u, "z": z, "y": torch.zeros_like(u)}
+        rec.convert(to_primal_dual)
     return rec.state
 
 
@@ -250,11 +254,11 @@ class GPS(Iteration):
         z, y, a = st["z"], st["y"], st["u"]
         zh = z - self.t * p.forward(y)
         zp = p.prox_fidelity(zh, self.likelihood, self.t, self.sigma)
-        b = p.inverse(zp)
+        b = p.inverse_field(zp)
         yh = y + self.s * (2 * b - a)
         r = yh - rec.project_support(yh)
         if "R" in self.smoothing:
-            r = p.inverse(p.forward(r) * p.fourier_gaussian(self.alpha * p.size / math.sqrt(self.s)))
+            r = p.inverse_field(p.forward(r) * p.fourier_gaussian(self.alpha * p.size / math.sqrt(self.s)))
         if "F" in self.smoothing:
             r = r * p.real_gaussian(2 * math.pi * self.alpha * p.size / math.sqrt(self.s))
         rec.set_state(u=b, z=zp, y=r)

@@ -256,7 +256,11 @@ def _read_arrays(path: Path) -> dict[str, np.ndarray]:
         if suffix == ".npz":
             with np.load(path, allow_pickle=False) as f:
                 return {k: f[k] for k in f.files}
-        if suffix in (".h5", ".hdf5", ".cxi", ".nxs"):
+        if suffix == ".cxi":
+            from .cxi import read_arrays
+
+            return read_arrays(path)
+        if suffix in (".h5", ".hdf5", ".nxs"):
             import h5py
 
             out: dict[str, np.ndarray] = {}
@@ -267,6 +271,8 @@ def _read_arrays(path: Path) -> dict[str, np.ndarray]:
                         out.setdefault(name, out[name.split("/")[-1]])
                 f.visititems(visit)
             return out
+    except ValueError:
+        raise
     except Exception as exc:
         raise ValueError(f"data file {str(path)!r} could not be read: {exc}") from None
     raise ValueError(f"data file {str(path)!r} must be .npy, .npz or HDF5 (.h5, .hdf5, .cxi, .nxs)")
@@ -402,6 +408,12 @@ class FourierMagnitude:
         if self.fft == "complex":
             return torch.fft.ifft2(z, norm="ortho").real.contiguous()
         return torch.fft.irfft2(z, s=self.shape, norm="ortho")
+
+    def inverse_field(self, z: torch.Tensor) -> torch.Tensor:
+        """``F^-1 z`` kept complex on the complex path (GPS's real-space variables), real otherwise."""
+        if self.fft == "complex":
+            return torch.fft.ifft2(z, norm="ortho")
+        return self.inverse(z)
 
     def project_magnitude(self, z: torch.Tensor) -> torch.Tensor:
         """``P_M`` in Fourier space."""
