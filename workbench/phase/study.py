@@ -281,11 +281,12 @@ def sweep_chunk(params: dict[str, np.ndarray], *, measurement: dict[str, Any], i
     ``measurement`` holds JSON-able arguments: either ``{"data": path}`` (a measured pattern)
     or the keywords of :func:`simulated`. Every point is one run of one algorithm.
     """
-    physics = FourierMagnitude(load_measurement(measurement), device=device, dtype=dtype)
+    m = load_measurement(measurement)
     names, runs = np.asarray(params["algorithm"]), np.asarray(params["run"])
     parts = []
     for name in dict.fromkeys(names.tolist()):  # points are grouped by algorithm (C order of the grid)
         sel = names == name
+        physics = FourierMagnitude(m, device=device, dtype=dtype, fft=fft_for(str(name), m))
         ds = reconstruct(physics, str(name), runs[sel].tolist(), iterations=iterations, seed=seed,
                          record_every=record_every, **(algorithm_params or {}).get(str(name), {}))
         parts.append(ds.drop_vars("run").rename({"run": "point"}))
