@@ -47,18 +47,23 @@ def with_support_update(op: algorithms.Operator, shrinkwrap: dict[str, Any] | No
     return with_shrinkwrap(op, ShrinkWrap(**options), every)
 
 
-def reconstruct(physics: FourierMagnitude, algorithm: str, runs: Sequence[int], *, iterations: int = 2000,
+def reconstruct(physics: FourierMagnitude, algorithm: str | algorithms.Operator, runs: Sequence[int], *,
+                iterations: int = 2000,
                 seed: int = 0, record_every: int = 10, error_every: int = 1,
                 cancel: threading.Event | None = None, shrinkwrap: dict[str, Any] | None = None,
                 **params: Any) -> xr.Dataset:
-    """Run ``algorithm`` from the random starts ``seed + r`` for ``r`` in ``runs``.
+    """Run ``algorithm`` (a schedule's name, or any operator) from the random starts ``seed + r``.
 
     ``shrinkwrap`` (keywords of :class:`~workbench.phase.support.ShrinkWrap` and ``every``)
     adds support updates. With free pixels in ``physics`` each run's free log-likelihood is
     reported (``free_llk``). Returns a Dataset over ``run`` (and ``iteration``, ``y``, ``x``,
     ``frequency``).
     """
-    op = with_support_update(algorithms.schedule(algorithm, iterations, **params), shrinkwrap)
+    if isinstance(algorithm, algorithms.Operator):
+        op, algorithm, iterations = algorithm, repr(algorithm), algorithm.iterations
+    else:
+        op = algorithms.schedule(algorithm, iterations, **params)
+    op = with_support_update(op, shrinkwrap)
     runs = [int(r) for r in runs]
     validate.non_empty("runs", runs)
     rec = Reconstruction(physics, seeds=[seed + r for r in runs], record_every=record_every,
