@@ -76,6 +76,22 @@ def beamstop_mask(size: int, radius: float) -> np.ndarray:
     return frequency_radius2((size, size)) <= radius**2 if radius > 0 else np.zeros((size, size), bool)
 
 
+def detector_gaps(size: int, width: int) -> np.ndarray:
+    """Missing pixels (True, FFT order) of the gaps of a four-module detector: a horizontal and a
+    vertical band ``|k| <= width / 2`` through ``k = 0`` (``2 floor(width / 2) + 1`` pixels); none for 0."""
+    validate.integer("gap_width", width, lo=0, hi=size // 4)
+    k = np.abs(np.fft.fftfreq(size) * size)
+    band = k <= width / 2 if width else np.zeros(size, bool)
+    return band[:, None] | band[None, :]
+
+
+def with_mask(m: "Measurement", beamstop: float = 0.0, gap_width: int = 0) -> "Measurement":
+    """``m`` with a beamstop of radius ``beamstop`` and detector gaps of ``gap_width`` pixels added to its mask."""
+    missing = m.missing | beamstop_mask(m.size, beamstop) | detector_gaps(m.size, gap_width)
+    return Measurement(intensity=m.intensity, missing=missing, support=m.support, truth=m.truth, flux=m.flux,
+                       noise=m.noise)
+
+
 def poisson_intensity(expected: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
     """Photon counts ``I ~ Poisson(expected)`` (mean and variance both equal ``expected``)."""
     return torch.poisson(expected, generator=generator)

@@ -12,8 +12,11 @@ the phases are random. The final image is the average of the aligned runs.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import torch
+import xarray as xr
 
 from . import metrics
 
@@ -39,3 +42,43 @@ def prtf(images: torch.Tensor, reference: int = 0) -> tuple[np.ndarray, torch.Te
 def average(images: torch.Tensor, reference: int = 0) -> torch.Tensor:
     """The final image: the mean of the runs aligned to ``images[reference]``."""
     return aligned_runs(images, reference).mean(0)
+
+
+def selected(ds: Any, algorithm: str, count: int) -> np.ndarray:
+    """Indices of the ``count`` best runs of ``algorithm`` in a study: by free log-likelihood when
+    the study has free pixels (cross-validation), else by ``R_F``."""
+    sub = ds.sel(algorithm=algorithm)
+    score = sub["free_llk"].values if "free_llk" in sub else sub["error"].values
+    score = np.where(np.isfinite(score), score, np.inf)
+    return np.argsort(score, kind="stable")[:max(1, min(int(count), score.size))]
+
+
+def full_frame(ds: Any, algorithm: str, index: np.ndarray) -> torch.Tensor:
+    """The stored (cropped) reconstructions ``index`` of ``algorithm`` back in the ``N x N`` frame."""
+    sub = ds.sel(algorithm=algorithm)
+    n = int(ds.sizes["xx"]) if "xx" in ds.sizes else int(ds.attrs.get("size", 0))
+    out = np.zeros((len(index), n, n))
+    y, x = sub["y"].values, sub["x"].values
+    out[:, y[0]:y[-1] + 1, x[0]:x[-1] + 1] = np.nan_to_num(sub["reconstruction"].values[index])
+    return torch.as_tensor(out)
+
+
+def study_prtf(ds: Any, fraction: float = 0.5) -> xr.Dataset:
+    """PRTF over the best ``fraction`` of each algorithm's runs (see :func:`selected`) and the
+    averaged final image, as a Dataset over ``(algorithm, frequency)`` and ``(algorithm, y, x)``."""
+    names = [str(a) for a in ds["algorithm"].values]
+    curves, images = [], []
+    for name in names:
+        runs = int(np.isfinite(ds["error"].sel(algorithm=name).values).sum())
+        frames = full_frame(ds, name, selected(ds, name, max(1, round(fraction * runs))))
+        freq, curve = prtf(frames)
+        curves.append(curve.numpy())
+        images.append(average(frames).numpy())
+    n = len(freq) * 2
+    return xr.Dataset(
+        {"prtf": (("algorithm", "frequency"), np.stack(curves), {"long_name": "PRTF", "units": "1"}),
+         "average": (("algorithm", "yy", "xx"), np.stack(images),
+                     {"long_name": "average of the aligned selected runs", "units": "sqrt(photons)"})},
+        coords={"algorithm": names, "frequency": ("frequency", freq, {"units": "1/pixel"}),
+                "yy": np.arange(n), "xx": np.arange(n)},
+        attrs={"selected_fraction": float(fraction)})
