@@ -9,6 +9,7 @@ A second table gives the cost of the measured-data options (masks, free pixels,
 shrink-wrap, GPS's complex-FFT path and Poisson fidelity) against the plain runs.
 
     .venv/bin/python benchmarks/bench_phase.py [--quick] [--threads 2] [--device cpu|cuda] [--cpu-time]
+        [--measured-only]
 """
 
 from __future__ import annotations
@@ -154,6 +155,8 @@ def main() -> None:
     parser.add_argument("--device", default=None, help="cpu, cuda (default: WORKBENCH_DEVICE or auto)")
     parser.add_argument("--cpu-time", action="store_true",
                         help="time with the process CPU clock (with --threads 1: robust on a shared machine)")
+    parser.add_argument("--measured-only", action="store_true",
+                        help="only the table of the measured-data options (masks, shrink-wrap, Poisson ...)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     if args.cpu_time:
@@ -170,6 +173,9 @@ def main() -> None:
         "gps": lambda k: A.GPS(sigma=0.01, alpha=1.0, s=0.9) ** k,
     }
     print("torch runs are batched as studies batch them (CPU: at most 2^22 pixels per batch; GPU: all runs)")
+    if args.measured_only:
+        measured_data_rows(sizes, device, args.quick)
+        return
     print(f"{'N':>5} {'runs':>5} {'numpy HIO':>10} | {'torch HIO':>10} {'(no R_F)':>10} {'OSS':>10} {'GPS':>10}"
           f" | {'ratio HIO':>9} {'(no R_F)':>9}   [runs x iterations / s]")
     for n in sizes:
