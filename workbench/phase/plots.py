@@ -42,7 +42,7 @@ def histograms(ds: xr.Dataset, edges: np.ndarray) -> hv.Overlay:
     if threshold is not None:
         items.append(hv.VLine(threshold, label="good threshold").opts(color="black", line_dash="dashed",
                                                                        backend="bokeh"))
-    return hv.Overlay(items).opts(title="Final R_F over random starts (click a bin: gallery)") \
+    return hv.Overlay(items).opts(title="Final R_F over random starts (click a bar: its runs)") \
         .opts(legend_position="top_right", tools=["tap", "hover"], responsive=True, height=300, backend="bokeh")
 
 
