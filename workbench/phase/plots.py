@@ -155,15 +155,22 @@ def clicked_algorithm(ds: xr.Dataset, edges: np.ndarray, x: float, y: float | No
 def prtf_curves(res: xr.Dataset, frc: xr.Dataset | None = None) -> hv.Overlay:
     """PRTF of the selected runs per algorithm (solid), beside the median FRC against the truth (dashed)."""
     f = hv.Dimension("frequency", label="spatial frequency", unit="1/pixel")
-    items = [hv.Curve((res["frequency"].values, res["prtf"].sel(algorithm=name).values), kdims=[f],
-                      vdims=[hv.Dimension("value", label="PRTF, FRC", unit="1")], label=f"PRTF {name}")
-             .opts(color=COLORS.get(str(name), "#444")) for name in res["algorithm"].values]
+    v = hv.Dimension("value", label="PRTF, FRC", unit="1", range=(0, 1.05))
+
+    def curve(x: np.ndarray, y: np.ndarray, label: str, name: str, dashed: bool) -> hv.Curve:
+        color = COLORS.get(str(name), "#444")
+        c = hv.Curve((x, y), kdims=[f], vdims=[v], label=label).opts(color=color) \
+            .opts(color=color, backend="matplotlib")
+        return c.opts(line_dash="dashed", backend="bokeh").opts(linestyle="dashed", backend="matplotlib") \
+            if dashed else c
+
+    items = [curve(res["frequency"].values, res["prtf"].sel(algorithm=name).values, f"PRTF {name}", name, False)
+             for name in res["algorithm"].values]
     if frc is not None and "frc" in frc:
-        items += [hv.Curve((frc["frequency"].values, np.nanmedian(frc["frc"].sel(algorithm=name).values, axis=0)),
-                           kdims=[f], vdims=[hv.Dimension("value", label="PRTF, FRC", unit="1")],
-                           label=f"FRC {name}").opts(color=COLORS.get(str(name), "#444"))
-                  .opts(line_dash="dashed", backend="bokeh").opts(linestyle="dashed", backend="matplotlib") for name in frc["algorithm"].values]
-    items.append(hv.HLine(1 / np.e).opts(color="gray", line_dash="dotted", backend="bokeh"))
+        items += [curve(frc["frequency"].values, np.nanmedian(frc["frc"].sel(algorithm=name).values, axis=0),
+                        f"FRC {name}", name, True) for name in frc["algorithm"].values]
+    items.append(hv.HLine(1 / np.e).opts(color="gray").opts(color="gray", linestyle="dotted", backend="matplotlib")
+                 .opts(line_dash="dotted", backend="bokeh"))
     title = f"PRTF of the best {res.attrs.get('selected_fraction', 0.5):.0%} of runs (dotted: 1/e)"
     return hv.Overlay(items).opts(title=title).opts(responsive=True, height=300, legend_position="bottom_left",
                                                     backend="bokeh")
