@@ -243,34 +243,37 @@ class PhaseRetrievalExplorer(Explorer):
                     break
             if not any(pieces.values()):
                 return None
-            return study.assemble(pieces, m, physics, threshold=threshold, seed=seed, elapsed=float("nan"),
-                                  params={"algorithms": names, "runs": runs, "iterations": iterations,
-                                          "seed": seed, "flux": m.flux, "size": m.size,
-                                          "phantom": self.phantom, "algorithm_params": params})
+            ds = study.assemble(pieces, m, physics, threshold=threshold, seed=seed, elapsed=float("nan"),
+                                params={"algorithms": names, "runs": runs, "iterations": iterations,
+                                        "seed": seed, "flux": m.flux, "size": m.size,
+                                        "phantom": self.phantom, "algorithm_params": params})
+            return ds, resolution.study_prtf(ds)  # aligned runs: computed here, off the session's loop
 
         self._runner.submit(job)
 
     def _partial(self, pieces, m, physics, threshold, seed, fraction) -> None:
         ds = study.assemble({k: list(v) for k, v in pieces.items()}, m, physics, threshold=threshold,
                             seed=seed, elapsed=float("nan"), params={})
-        self._runner.post(self._show_partial, ds, fraction)
+        self._runner.post(self._show_partial, ds, resolution.study_prtf(ds), fraction)
 
-    def _show_partial(self, ds: xr.Dataset, fraction: float) -> None:
-        self._show(ds)
+    def _show_partial(self, ds: xr.Dataset, res: xr.Dataset, fraction: float) -> None:
+        self._show(ds, res)
         self.status.progress(fraction, f"{int(round(fraction * 100))} % of runs finished")
 
-    def _finished(self, ds: xr.Dataset | None) -> None:
-        if ds is None:
+    def _finished(self, out: tuple[xr.Dataset, xr.Dataset] | None) -> None:
+        if out is None:
             self.status.progress(None, "cancelled before any run finished")
             return
-        self._show(ds)
+        ds = out[0]
+        self._show(*out)
         n = ds.sizes["run"]
         self.status.progress(None, f"done: {n} runs per algorithm" if n == self.runs
                              else f"cancelled: kept {n} finished runs per algorithm")
 
     # ---- views -----------------------------------------------------------------------------------
 
-    def _show(self, ds: xr.Dataset) -> None:
+    def _show(self, ds: xr.Dataset, res: xr.Dataset) -> None:
+        """Show a (partial) study and its PRTF (both computed off the session's loop)."""
         self.result = ds
         self._edges = plots.bin_edges(ds)
         # a new figure per update (with its own Tap stream): legends change as algorithms fill in
@@ -280,7 +283,7 @@ class PhaseRetrievalExplorer(Explorer):
         self._hist_pane.object = hist
         self._conv.object = plots.convergence(ds)
         self._frc.object = plots.frc_curves(ds)
-        self.resolution = resolution.study_prtf(ds)
+        self.resolution = res
         self._prtf.object = plots.prtf_curves(self.resolution, ds)
         if self.gallery_algorithm not in ds["algorithm"].values:
             self.gallery_algorithm = str(ds["algorithm"].values[0])
