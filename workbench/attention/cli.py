@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from .. import validate
-from ..cli import add_common, emit, parse_range
+from ..cliutil import add_common, emit, parse_range
 
 
 def _maps(args: argparse.Namespace) -> int:

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from ..cli import add_common, emit, parse_range
+from ..cliutil import add_common, emit, parse_range
 from .flows import FLOWS
 from .hamiltonians import SCHEMES
 from .models import MODELS

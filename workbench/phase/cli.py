@@ -15,7 +15,7 @@ import math
 from typing import Any
 
 from .. import validate
-from ..cli import add_common, emit
+from ..cliutil import add_common, emit
 
 
 def _algorithms(text: str) -> list[str]:
