@@ -240,8 +240,7 @@ def test_failed_points_hold_documented_missing_values_not_sentinels():
 def test_merged_provenance_describes_the_whole_sweep():
     ds = sweep.run_sweep(oscillator, GRID, fixed={"delay": 0.01}, chunk_size=5)
     params = json.loads(ds.attrs["parameters"])
-    assert params["grid"] == GRID and params["fixed"] == {"delay": 0.01}
-    assert params["function"] == "sweep_fixtures.oscillator"
+    assert params == {**GRID, "delay": 0.01, "sweep": "sweep", "sweep_function": "sweep_fixtures.oscillator"}
     # three chunks slept 0.01 s each: the sweep's elapsed time covers all of them, not the first chunk's
     assert ds.attrs["elapsed_s"] >= 0.03 and ds.attrs["elapsed_s"] == ds.attrs["sweep_elapsed_s"]
 

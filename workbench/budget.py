@@ -27,14 +27,17 @@ from typing import Any
 CLI_TIME_LIMIT_S = 3600.0
 """The longest run the CLI starts without ``--allow-long`` (seconds)."""
 
-# Measured throughputs (work units per second on one core of a 2-core CPU, the slowest machine
-# the workbench runs on, so an estimate errs long). See the report of `benchmarks/` runs.
-GEQUATION_POINT_STEPS_PER_S = 2.0e7
-"""G-equation: grid points × batch × time steps per second (fused numba step, 64² grid)."""
-PHASE_PIXEL_ITERATIONS_PER_S = 5.0e7
-"""Phase retrieval: runs × iterations × N² pixels per second (two FFTs per iteration, 128²)."""
-ENVELOPE_PAIRS_PER_S = 2.0e8
-"""HJ local entropy: grid points × points per axis × axes × t values per second (numba soft-min)."""
+# Measured throughputs (work units per second), from one run of each entry point on the 2-core
+# development CPU while it was shared (load average ~14): a busy machine is the one a long run
+# meets, so the estimates err long. Re-measure with `python -m workbench.budget`.
+GEQUATION_RATE = 2.5e5
+"""G-equation: grid points x batch x time steps per second (4 amplitudes, 64² grid, fused numba step)."""
+PHASE_RATE = 2.6e5
+"""Phase retrieval: algorithms x runs x iterations x N² pixels per second (OSS, 4 runs, 128²)."""
+MOREAU_RATE = 2.6e6
+"""HJ Moreau envelope: t values x grid points x axes per second (512², numba scan, argmin kept)."""
+ENVELOPE_RATE = 3.9e7
+"""HJ local entropy: t values x grid points x (sum of the axes' lengths) pairs per second (256², numba)."""
 
 _LIMIT: contextvars.ContextVar[float | None] = contextvars.ContextVar("workbench_time_limit", default=None)
 
@@ -86,3 +89,42 @@ def memory_fits(name: str, n_bytes: float, device: Any) -> None:
             f"{name} needs about {n_bytes / 2**30:.2f} GiB, {free / 2**30:.2f} GiB available "
             f"on {device}; reduce {name}"
         )
+
+
+def fits(name: str, n_bytes: float, units: float, per_second: float, device: Any) -> None:
+    """Both checks in one call: :func:`memory_fits` for ``n_bytes``, :func:`work_fits` for ``units``."""
+    memory_fits(name, n_bytes, device)
+    work_fits(name, units, per_second)
+
+
+def measure() -> dict[str, float]:  # pragma: no cover - a measurement, run by hand
+    """Throughput of each entry point on this machine, in the units of the constants above."""
+    import time
+
+    import numpy as np
+
+    from .gequation.solver import flame_speed
+    from .hj import local_entropy, moreau_envelope
+    from .phase import study
+
+    def rate(units: float, fn: Any) -> float:
+        fn()  # compile / warm up
+        start = time.perf_counter()
+        fn()
+        return units / (time.perf_counter() - start)
+
+    f = np.random.default_rng(0).random((256, 256))
+    ds = flame_speed("inviscid", "cellular", [1.0, 2.0], grid=32, crossings=2, max_crossings=2)
+    m = study.simulated("vesicle", 64, flux=1e9)
+    return {
+        "GEQUATION_RATE": rate(2 * 32 * 32 * int(ds.n_steps.max()), lambda: flame_speed(
+            "inviscid", "cellular", [1.0, 2.0], grid=32, crossings=2, max_crossings=2)),
+        "PHASE_RATE": rate(2 * 100 * 64 * 64, lambda: study.compare(m, ["oss"], runs=2, iterations=100)),
+        "MOREAU_RATE": rate(2 * f.size * 2, lambda: moreau_envelope(f, 0.01, [0.1, 0.2], return_argmin=True)),
+        "ENVELOPE_RATE": rate(2 * f.size * 512, lambda: local_entropy(f, 0.01, [0.1, 0.2], 5.0)),
+    }
+
+
+if __name__ == "__main__":  # pragma: no cover
+    for key, value in measure().items():
+        print(f"{key} = {value:.3g}")

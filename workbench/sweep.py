@@ -450,7 +450,8 @@ def run_sweep(fn: ChunkFn, grid: Mapping[str, Sequence[Any]], *, fixed: Mapping[
     A chunk that raises is retried point by point: only the points that fail alone
     are marked in ``failed`` (their values missing, see :func:`missing_like`). A
     chunk with a failed point is not checkpointed, so a resume retries it. The
-    result's ``parameters`` describe the whole sweep (grid, fixed, function) and
+    result's ``parameters`` describe the whole sweep (the fixed parameters, each grid axis's
+    values, the sweep's name and function) and
     ``elapsed_s`` is its wall-clock time; ``chunks_elapsed_s`` sums the chunks' own.
     """
     g = Grid.from_mapping(grid)
@@ -537,8 +538,9 @@ def run_sweep(fn: ChunkFn, grid: Mapping[str, Sequence[Any]], *, fixed: Mapping[
     manifest = plan.manifest(name)
     elapsed = time.perf_counter() - t0
     chunk_seconds = [float(d.attrs.get("elapsed_s", np.nan)) for d in done.values()]
-    merged.attrs["parameters"] = results.dumps({"sweep": name, "grid": manifest["grid"], "fixed": manifest["fixed"],
-                                                "function": manifest["function"]["name"]})
+    # the call's parameters: the fixed ones, each grid axis as its list of values, and what ran them
+    merged.attrs["parameters"] = results.dumps({**manifest["fixed"], **manifest["grid"], "sweep": name,
+                                                "sweep_function": manifest["function"]["name"]})
     merged.attrs["elapsed_s"] = elapsed
     merged.attrs["chunks_elapsed_s"] = float(np.nansum(chunk_seconds)) if chunk_seconds else 0.0
     merged.attrs["sweep"] = json.dumps(manifest, sort_keys=True)

@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from .. import validate
+from .. import budget, validate
 from .grid import as_values, spacings, times
 from .lower_envelope import LOG_2PI, along_axis, kernel_coefficients, pairwise_rows, soft_min_numba
 from .moreau import uses_numba
@@ -53,6 +53,7 @@ def local_entropy(values: Any, spacing: Any, t: Any, beta: float = 1.0, *, metho
     ts, lead = times(t)
     beta = float(validate.positive("beta", beta))
     cs = kernel_coefficients(h, ts, f.dtype)
+    budget.fits("t", len(ts) * f.numel() * 8 * 3, len(ts) * f.numel() * sum(f.shape), budget.ENVELOPE_RATE, f.device)
     use_numba = uses_numba(method, f.device)  # before any work: a bad method is an error
     t_vec = torch.tensor(ts, dtype=torch.float64)
     # log(h) - log(2 pi t / beta) / 2 per axis: quadrature weight and Gaussian normalisation

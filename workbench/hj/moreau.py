@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from .. import validate
+from .. import budget, validate
 from .grid import as_values, spacings, times
 from ..runtime import COMPUTE_METHODS as METHODS
 from ..runtime import uses_numba
@@ -100,6 +100,7 @@ def moreau_envelope(values: Any, spacing: Any, t: Any, *, return_argmin: bool = 
     h = spacings(spacing, f.shape)
     ts, lead = times(t)
     cs = kernel_coefficients(h, ts, f.dtype)
+    budget.fits("t", len(ts) * f.numel() * 8 * (3 + f.ndim), len(ts) * f.numel() * f.ndim, budget.MOREAU_RATE, f.device)
     if uses_numba(method, f.device):
         u, args = _passes_numba(f, cs, return_argmin)
         u = u.to(device=f.device, dtype=kind.dtype)
