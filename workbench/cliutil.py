@@ -79,6 +79,8 @@ def parse_range(name: str, text: str, *, cap: int = MAX_RANGE) -> list[float]:
         raise ValueError(f"{name} must be START:STOP:NUM with NUM >= 1 or a comma list; got {text[:80]!r}") from None
     if len(values) > cap:
         raise ValueError(f"{name} must give at most {cap} values; got {len(values)}")
+    if not all(math.isfinite(v) for v in values):
+        raise ValueError(f"{name} must hold only finite numbers; got {text[:80]!r}")
     return values
 
 
