@@ -31,6 +31,8 @@ def number(name: str, value: Any, *, lo: float | None = None, hi: float | None =
         except (TypeError, ValueError):
             raise TypeError(f"{name} must be a number, got {_fmt(value)}") from None
     if integer:
+        if not math.isfinite(float(value)):
+            raise ValueError(f"{name} must be a finite integer, got {_fmt(value)}")
         if float(value) != int(value):
             raise ValueError(f"{name} must be an integer, got {_fmt(value)}")
         value = int(value)
