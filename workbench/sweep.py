@@ -318,7 +318,7 @@ def _run_chunk(fn: ChunkFn, params: dict[str, np.ndarray],
     n = len(next(iter(params.values())))
     try:
         return _call_chunk(fn, params, fixed), [""] * n
-    except ChunkContractError as exc:
+    except (ChunkContractError, InterruptedError) as exc:  # a broken contract or a cancel: not retried
         return None, [_reason(exc)] * n
     except Exception as exc:  # noqa: BLE001 - recorded, the sweep goes on
         if n == 1:
