@@ -155,3 +155,32 @@ def test_json_is_strict_never_infinity_or_nan(capsys):
     text = capsys.readouterr().out
     assert json.loads(text, parse_constant=lambda name: pytest.fail(f"non-JSON constant {name}")) == \
         {"a": None, "b": [1.0, None], "c": {"d": None}}
+
+
+def test_no_import_circles_between_core_modules_and_the_family_clis():
+    """runtime does not import validate (validate may import runtime); family CLIs import cliutil, not cli."""
+    import ast
+    from pathlib import Path
+
+    import workbench
+
+    root = Path(workbench.__file__).parent
+
+    def imported(path: Path) -> set[str]:
+        package = ".".join(["workbench", *path.relative_to(root).parent.parts])
+        names = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom):
+                base = package.rsplit(".", node.level - 1)[0] if node.level else ""
+                module = ".".join(p for p in [base, node.module or ""] if p)
+                names.add(module)
+                names.update(f"{module}.{a.name}" for a in node.names)
+            elif isinstance(node, ast.Import):
+                names.update(a.name for a in node.names)
+        return names
+
+    assert not {"workbench.validate", "workbench.budget", "workbench.cli"} & imported(root / "runtime.py")
+    assert "workbench.cli" not in imported(root / "cliutil.py")
+    for family_cli in root.glob("*/cli.py"):
+        names = imported(family_cli)
+        assert "workbench.cli" not in names and "workbench.cliutil" in names, family_cli
