@@ -82,6 +82,12 @@ CASES = [
         "--mix": st.one_of(BAD_REAL, st.sampled_from(["-1", "2"])),
         "--source": names_except({"gaussian", "sphere", "model"}),
         "--variants": names_except({"full", "sliding", "block", "sema", "linear"})}),
+    (["graph", "classify"], ["--draws", "1", "--methods", "gl"], {
+        "--draws": BAD_POSINT, "--k": BAD_POSINT, "--labels-per-class": BAD_RANGE, "--n": BAD_POSINT,
+        "--methods": names_except({"gl", "wnll", "knn", "svm", "softmax"}),
+        "--sigma-neighbor": BAD_POSINT}),
+    (["graph", "activation"], ["--train-sizes", "50", "--seeds", "1", "--epochs", "1"], {
+        "--train-sizes": BAD_RANGE, "--seeds": BAD_POSINT, "--epochs": BAD_POSINT}),
 ]
 
 
