@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import argparse
 
-from .. import cli as wcli
+from .. import cliutil as wcli
 from .. import results, validate
 from .landscapes import LANDSCAPES
+
+MAX_TIMES = 256  # HJ times per command: each is a full envelope of the grid
 
 
 def _landscape(args: argparse.Namespace):
@@ -33,7 +35,7 @@ def _add_landscape(p: argparse.ArgumentParser) -> None:
 
 
 def _times(text: str) -> list[float]:
-    ts = wcli.parse_range("t", text)
+    ts = wcli.parse_range("t", text, cap=MAX_TIMES)
     validate.non_empty("t", ts)
     return [float(validate.positive("t", v)) for v in ts]
 
