@@ -12,6 +12,7 @@ are quantized; biases stay in floating point (BinaryConnect, BWN, TWN).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import torch
@@ -74,8 +75,9 @@ def logits(network: str, params: list[torch.Tensor], x: torch.Tensor) -> torch.T
     return torch.baddbmm(b3.unsqueeze(1), h, w3.transpose(1, 2))
 
 
+@functools.lru_cache(maxsize=4)
 def data(dtype: torch.dtype, device: torch.device) -> tuple[torch.Tensor, ...]:
-    """``(x_train, y_train, x_test, y_test)``: digits split 80/20 by a fixed permutation (seed 0)."""
+    """``(x_train, y_train, x_test, y_test)``: digits split 80/20 by a fixed permutation (seed 0); cached, read-only."""
     x, y = digits(dtype)
     perm = torch.randperm(len(x), generator=torch.Generator().manual_seed(0))
     n_test = len(x) // 5

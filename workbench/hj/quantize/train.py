@@ -119,7 +119,7 @@ class _Run:
         self.gens = [torch.Generator().manual_seed(int(s)) for s in cfg.seeds]
         per_seed = [nets.init(cfg.network, g, dtype) for g in self.gens]
         self.y = [torch.stack([p[i] for p in per_seed]).to(device) for i in range(len(self.layers))]
-        self.opt = torch.optim.Adam(self.y, lr=cfg.lr)
+        self.opt = torch.optim.Adam(self.y, lr=cfg.lr, foreach=True)
         self.step = 0  # Phase-I steps taken (lambda's exponent)
 
     def quantized(self) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
