@@ -109,6 +109,18 @@ def quantizer_for(method: str, q: QuantSet) -> Callable[[torch.Tensor], tuple[to
     return lambda w: project(w, q)
 
 
+@dataclass(frozen=True)
+class EpochReport:
+    """What :func:`train` reports after each epoch: per-seed metrics, the iterate's quantized layers
+    ``x`` (layer name -> array (seeds, n)) and their scales alpha (layer name -> array (seeds,))."""
+
+    method: str
+    epoch: int
+    metrics: dict[str, np.ndarray]
+    iterate: dict[str, np.ndarray]
+    scale: dict[str, np.ndarray]
+
+
 class _Run:
     """One method's batched training state: float weights ``y`` (seeds, ...) and the step count."""
 
@@ -184,7 +196,7 @@ def train(network: str = "mlp", quantizer: str = "binary", bits: int = 1, method
           seeds: int | Sequence[int] = 4, epochs: int = 30, lr: float = 0.01, batch_size: int = 64,
           lambda0: float = 1.0, rho: float = 1.02, phase_switch: int | None = None, *,
           device: Any = None, dtype: Any = None,
-          on_epoch: Callable[[str, int, dict[str, np.ndarray]], None] | None = None,
+          on_epoch: Callable[[EpochReport], None] | None = None,
           cancel: threading.Event | None = None) -> xr.Dataset:
     """Train each method on all seeds at once; returns a Dataset over (method, seed, epoch).
 
@@ -193,8 +205,8 @@ def train(network: str = "mlp", quantizer: str = "binary", bits: int = 1, method
     quantized layers' entries of the iterate ``x`` lying exactly on Q), ``lam`` (lambda at
     the epoch's end; inf once on Q, 0 for float), and the final deployed ``weights``
     (method, seed, param; coordinate ``layer`` names each entry's layer) with the
-    ``scale`` alpha of each quantized layer (method, seed, qlayer). ``on_epoch(method,
-    epoch, metrics)`` is called after each epoch with per-seed arrays; setting
+    ``scale`` alpha of each quantized layer (method, seed, qlayer). ``on_epoch`` receives
+    an :class:`EpochReport` after each epoch; setting
     ``cancel`` raises ``InterruptedError`` between epochs.
     """
     cfg = check(network, quantizer, bits, methods, seeds, epochs, lr, batch_size, lambda0, rho, phase_switch)
@@ -226,7 +238,10 @@ def train(network: str = "mlp", quantizer: str = "binary", bits: int = 1, method
                 for k, v in metrics.items():
                     hist[k][mi, :, e] = v
                 if on_epoch is not None:
-                    on_epoch(method, e, metrics)
+                    qx = [(layer.name, xi) for layer, xi in zip(layers, x) if layer.quantized]
+                    on_epoch(EpochReport(method, e, metrics,
+                                         {n: results.to_numpy(xi.reshape(len(xi), -1)) for n, xi in qx},
+                                         {n: results.to_numpy(a) for (n, _), a in zip(qx, alpha)}))
             weights.append(torch.cat([w.reshape(len(w), -1) for w in q], 1))
             scales.append(torch.stack(alpha, 1))
     names = [layer.name for layer in layers for _ in range(int(np.prod(layer.shape)))]
