@@ -103,6 +103,7 @@ def loss_slice(ds: xr.Dataset) -> hv.Layout:
                         ("envelope", f"Moreau envelope, t = {ds.attrs.get('t', '') or _t(ds)}")):
         img = hv.Image((ds.a.values, ds.b.values, ds[name].values), [ad, bd],
                        hv.Dimension(name, label="cross-entropy (nats)")).opts(cmap="viridis", title=title)
+        img = img.opts(backend="matplotlib", colorbar=True)
         panels.append(_bokeh(img, colorbar=True, width=340, height=290, tools=["hover"]) * marks)
     return hv.Layout(panels).cols(2)
 
