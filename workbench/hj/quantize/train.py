@@ -182,6 +182,15 @@ class _Run:
                 self.step += 1
 
 
+def _on_grid_fraction(x: list[torch.Tensor], q: list[torch.Tensor], layers, qset: QuantSet | None) -> torch.Tensor:
+    """Per seed, the share of the quantized layers' entries of ``x`` equal to their point of Q: ``q = proj_Q(y)``,
+    or, for float training (``qset`` given), the exact projection of ``x`` itself."""
+    rows = [(xi.reshape(len(xi), -1), qi.reshape(len(qi), -1)) for xi, qi, layer in zip(x, q, layers) if layer.quantized]
+    if qset is not None:
+        rows = [(xi, project(xi, qset)[0]) for xi, _ in rows]
+    return torch.cat([xi == qi for xi, qi in rows], 1).to(x[0].dtype).mean(1)
+
+
 def evaluate(network: str, params: list[torch.Tensor], x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Per-seed mean cross-entropy and accuracy of batched weights on ``(x, y)``."""
     with torch.no_grad():
@@ -225,11 +234,7 @@ def train(network: str = "mlp", quantizer: str = "binary", bits: int = 1, method
                 with torch.no_grad():
                     q, alpha = run.quantized()
                     x = run.iterate(e)
-                    on = [(xi.reshape(len(xi), -1) == qi.reshape(len(qi), -1)) for xi, qi, layer in zip(x, q, layers)
-                          if layer.quantized]
-                    frac = torch.cat(on, 1).to(dt).mean(1) if method != "float" else torch.cat(
-                        [(xi.reshape(len(xi), -1) == project(xi.reshape(len(xi), -1), cfg.qset)[0])
-                         for xi, layer in zip(x, layers) if layer.quantized], 1).to(dt).mean(1)
+                    frac = _on_grid_fraction(x, q, layers, cfg.qset if method == "float" else None)
                 metrics = dict(zip(("train_loss", "train_accuracy"), evaluate(cfg.network, q, x_tr, y_tr)))
                 metrics.update(zip(("test_loss", "test_accuracy"), evaluate(cfg.network, q, x_te, y_te)))
                 metrics["on_grid_fraction"] = frac

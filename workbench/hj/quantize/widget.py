@@ -60,7 +60,7 @@ class BinaryRelaxExplorer(Explorer):
         self.curves: dict[str, np.ndarray] = {}
         self.hists: dict[tuple[str, int], dict[str, tuple[np.ndarray, np.ndarray]]] = {}
         self.lams: dict[tuple[str, int], float] = {}
-        self._epochs_done = 0
+        self._q = quant_set("binary", 1)  # the set of the run shown
         self._runner = self.runner(self._finished, pool="heavy")
         self._curves = pn.pane.HoloViews(plots.curves({}), sizing_mode="stretch_width", css_classes=["wb-br-curves"])
         self._hist = pn.pane.HoloViews(None, sizing_mode="stretch_width", css_classes=["wb-br-hist"])
@@ -90,14 +90,18 @@ class BinaryRelaxExplorer(Explorer):
             return
         self.curves = {m: np.full((len(cfg.seeds), cfg.epochs), np.nan) for m in cfg.methods}
         self.hists, self.lams, self.result, self.slice = {}, {}, None, None
-        self._epochs_done = 0
+        self._q, epochs = cfg.qset, cfg.epochs
         self._slice.object = None
         settings = self.settings()
-        runner = self._runner
+        runner, q = self._runner, cfg.qset
+
+        def digest(rep: EpochReport) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+            """Per-layer histograms of one epoch's iterate (computed in the job, small to keep)."""
+            return {name: plots.histogram_counts(x, rep.scale[name], q) for name, x in rep.iterate.items()}
 
         def job(cancel: threading.Event) -> tuple[xr.Dataset, xr.Dataset]:
             ds = train(**settings, device=device, cancel=cancel,
-                       on_epoch=lambda rep: runner.post(self._on_epoch, rep, self._digest(rep)))
+                       on_epoch=lambda rep: runner.post(self._on_epoch, rep, digest(rep), epochs))
             w = ds.weights
             sl = loss_slice(settings["network"], w.sel({"method": "float"}).values[0],
                             w.sel({"method": "binaryrelax"}).values[0])
@@ -106,12 +110,7 @@ class BinaryRelaxExplorer(Explorer):
         self.status.info(f"training {cfg.epochs} epochs × {len(cfg.seeds)} seeds × {len(cfg.methods)} methods ...")
         runner.submit(job)
 
-    def _digest(self, rep: EpochReport) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-        """Per-layer histograms of one epoch's iterate (computed in the job, small to keep)."""
-        q = quant_set(self.quantizer, int(self.bits))
-        return {name: plots.histogram_counts(x, rep.scale[name], q) for name, x in rep.iterate.items()}
-
-    def _on_epoch(self, rep: EpochReport, hist: dict[str, tuple[np.ndarray, np.ndarray]]) -> None:
+    def _on_epoch(self, rep: EpochReport, hist: dict[str, tuple[np.ndarray, np.ndarray]], epochs: int) -> None:
         if rep.method not in self.curves:
             return
         self.curves[rep.method][:, rep.epoch] = rep.metrics["test_accuracy"]
@@ -119,7 +118,7 @@ class BinaryRelaxExplorer(Explorer):
         self.lams[(rep.method, rep.epoch + 1)] = float(rep.metrics["lam"][0])
         self._curves.object = plots.curves(self.curves)
         med = float(np.median(rep.metrics["test_accuracy"])) * 100
-        self.status.info(f"{plots.LABELS[rep.method]}: epoch {rep.epoch + 1}/{self.epochs}, "
+        self.status.info(f"{plots.LABELS[rep.method]}: epoch {rep.epoch + 1}/{epochs}, "
                          f"median test accuracy {med:.1f} %")
         if rep.method == self.show_method:
             self._draw_epoch()
@@ -151,13 +150,12 @@ class BinaryRelaxExplorer(Explorer):
     @param.depends("show_method", "show_epoch", watch=True)
     def _draw_epoch(self) -> None:
         e = self._shown_epoch()
-        q = quant_set(self.quantizer, int(self.bits)) if self._valid_set() else quant_set("binary", 1)
         hist = self.hists.get((self.show_method, e))
         if hist is not None:
             lam = self.lams[(self.show_method, e)]
             lam_text = "λ = ∞ (on Q)" if np.isinf(lam) else ("float (λ = 0)" if lam == 0 else f"λ = {lam:.3g}")
             self._hist.object = plots.weight_histograms(
-                hist, q, f"{plots.LABELS[self.show_method]}, epoch {e}: weights / α, {lam_text}")
+                hist, self._q, f"{plots.LABELS[self.show_method]}, epoch {e}: weights / α, {lam_text}")
         self._draw_relaxation()
 
     def _valid_set(self) -> bool:
