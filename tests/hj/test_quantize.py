@@ -202,3 +202,22 @@ def test_bad_input_is_refused_in_one_line_before_training(kwargs, message):
     assert message in str(err.value) and "\n" not in str(err.value) and not called
     with pytest.raises(ValueError):
         check(**{**dict(epochs=2, seeds=1), **kwargs})
+
+
+def test_loss_slice_passes_through_both_networks_and_its_envelope_lies_below(binary_run):
+    from workbench.hj.quantize.landscape import N_EVAL, loss_slice
+
+    w_f = binary_run.weights.sel({"method": "float"}).values[0]
+    w_q = binary_run.weights.sel({"method": "binaryrelax"}).values[0]
+    sl = loss_slice("mlp", w_f, w_q, n=5, a_range=(0.0, 1.0), b_range=(-0.5, 0.5), t=0.1)
+    x_tr, y_tr, _, _ = nets.data(torch.float32, torch.device("cpu"))
+    pick = torch.randperm(len(x_tr), generator=torch.Generator().manual_seed(0))[:N_EVAL]
+    for a, w in ((0.0, w_f), (1.0, w_q)):  # (a, b) = (0, 0) is the float network, (1, 0) the quantized one
+        params = [p[None] for p in torch.split(torch.tensor(w, dtype=torch.float32),
+                                               [int(np.prod(layer.shape)) for layer in nets.LAYERS["mlp"]])]
+        params = [p.reshape(1, *layer.shape) for p, layer in zip(params, nets.LAYERS["mlp"])]
+        direct = torch.nn.functional.cross_entropy(nets.logits("mlp", params, x_tr[pick])[0], y_tr[pick])
+        assert float(sl.loss.sel(a=a, b=0.0)) == pytest.approx(float(direct), rel=1e-5)  # float32 sums
+    # Hopf-Lax invariants on the grid: u <= f, and min u = min f
+    assert np.all(sl.envelope.values <= sl.loss.values + 1e-12)
+    assert float(sl.envelope.min()) == pytest.approx(float(sl.loss.min()), abs=1e-12)

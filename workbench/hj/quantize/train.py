@@ -216,7 +216,9 @@ def train(network: str = "mlp", quantizer: str = "binary", bits: int = 1, method
     (method, seed, param; coordinate ``layer`` names each entry's layer) with the
     ``scale`` alpha of each quantized layer (method, seed, qlayer). ``on_epoch`` receives
     an :class:`EpochReport` after each epoch; setting
-    ``cancel`` raises ``InterruptedError`` between epochs.
+    ``cancel`` raises ``InterruptedError`` between epochs. Select a method with
+    ``ds.sel({"method": "binaryrelax"})``: ``ds.sel(method=...)`` is xarray's own
+    ``method`` argument (inexact matching), not the dimension.
     """
     cfg = check(network, quantizer, bits, methods, seeds, epochs, lr, batch_size, lambda0, rho, phase_switch)
     dev, dt = resolve_device(device), resolve_dtype(dtype)
