@@ -60,6 +60,11 @@ def test_serve_command_is_localhost_only(tmp_path):
                                                          "lab.example.org:5123"]
     with pytest.raises(ValueError, match="port must be in"):
         command(port=0)
+    assert environment(5123, pools={"heavy": 3, "per_session": 2})["WORKBENCH_HEAVY_WORKERS"] == "3"
+    with pytest.raises(ValueError, match="heavy-per-session must be at most heavy-workers"):
+        environment(5123, pools={"heavy": 2, "per_session": 3})
+    with pytest.raises(ValueError, match="interactive must be in"):
+        environment(5123, pools={"interactive": 0})
     with pytest.raises(ValueError, match="allow_host must name a host, not a wildcard"):
         command(port=5123, allow_websocket_origin=["*"])
 

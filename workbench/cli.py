@@ -86,7 +86,9 @@ def _serve(args: argparse.Namespace) -> int:
     from .serve import serve
 
     return serve(port=args.port, address=args.address, show=args.show,
-                 allow_websocket_origin=args.allow_websocket_origin)
+                 allow_websocket_origin=args.allow_websocket_origin,
+                 pools={"interactive": args.interactive_workers, "heavy": args.heavy_workers,
+                        "per_session": args.heavy_per_session})
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -108,6 +110,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--allow-websocket-origin", action="append", default=None, metavar="HOST[:PORT]",
                    help="another host name allowed as Host header and websocket origin, named explicitly "
                         "(never a wildcard; default: localhost only)")
+    p.add_argument("--interactive-workers", type=int, default=None, metavar="N",
+                   help="threads for slider-driven work, shared by all sessions (default: cores, at least 2)")
+    p.add_argument("--heavy-workers", type=int, default=None, metavar="N",
+                   help="threads for Run-button work, shared by all sessions (default: cores, at least 2)")
+    p.add_argument("--heavy-per-session", type=int, default=None, metavar="N",
+                   help="Run-button jobs one session may run at once (default 1)")
     p.set_defaults(func=_serve)
 
     from .family import families

@@ -27,6 +27,7 @@ CHECKOUT_APPS = Path(__file__).resolve().parents[1] / "apps"
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "[::1]")
 HOSTS_ENV = "WORKBENCH_ALLOWED_HOSTS"
 SESSION_CHECK_MS = 2000  # how often ended sessions are looked for (their work is then cancelled)
+SESSION_LINGER_MS = 10000  # a session without a connection this long has ended (a closed tab)
 
 PAGE = '''"""{title} (served by ``workbench serve``)."""
 
@@ -38,7 +39,7 @@ INDEX = '''"""Workbench index (served by ``workbench serve``)."""
 
 from workbench.ui.pages import index_page
 
-index_page("./{{slug}}").servable(title="Workbench")
+index_page("./{slug}").servable(title="Workbench")
 '''
 
 
@@ -95,7 +96,8 @@ def command(port: int = 5006, address: str = "localhost", show: bool = False,
     cmd = [sys.executable, "-m", "panel", "serve", *files, "--index", "index",
            "--port", str(port), "--address", address, "--num-procs", "1",
            "--setup", str(Path(__file__).with_name("server_setup.py")),
-           "--num-threads", str(threads), "--check-unused-sessions", str(SESSION_CHECK_MS)]
+           "--num-threads", str(threads), "--check-unused-sessions", str(SESSION_CHECK_MS),
+           "--unused-session-lifetime", str(SESSION_LINGER_MS)]
     for origin in host_names(port, allow_websocket_origin):
         if not origin.startswith("["):  # Bokeh takes no bracketed IPv6 origin; the Host check allows it
             cmd += ["--allow-websocket-origin", origin]
@@ -104,15 +106,32 @@ def command(port: int = 5006, address: str = "localhost", show: bool = False,
     return cmd
 
 
-def environment(port: int = 5006, allow_websocket_origin: list[str] | None = None) -> dict[str, str]:
-    """The server's environment: the allowed Host names for the set-up script's check."""
-    return {**os.environ, HOSTS_ENV: ",".join(host_names(port, allow_websocket_origin))}
+POOL_ENV = {"interactive": ("WORKBENCH_INTERACTIVE_WORKERS", 1, 64), "heavy": ("WORKBENCH_HEAVY_WORKERS", 1, 64),
+            "per_session": ("WORKBENCH_HEAVY_PER_SESSION", 1, 64)}
 
 
-def serve(**kwargs) -> int:
+def environment(port: int = 5006, allow_websocket_origin: list[str] | None = None,
+                pools: dict[str, int | None] | None = None) -> dict[str, str]:
+    """The server's environment: the allowed Host names for the set-up script's check, and the
+    shared pools' sizes (:mod:`workbench.ui.fair`; None keeps the default)."""
+    env = {**os.environ, HOSTS_ENV: ",".join(host_names(port, allow_websocket_origin))}
+    for key, value in (pools or {}).items():
+        name, lo, hi = POOL_ENV[key]
+        if value is None:
+            continue
+        if not lo <= int(value) <= hi:
+            raise ValueError(f"{key.replace('_', '-')} must be in [{lo}, {hi}], got {value}")
+        env[name] = str(int(value))
+    heavy = int(env.get("WORKBENCH_HEAVY_WORKERS", max(2, os.cpu_count() or 2)))
+    if int(env.get("WORKBENCH_HEAVY_PER_SESSION", 1)) > heavy:
+        raise ValueError(f"heavy-per-session must be at most heavy-workers ({heavy})")
+    return env
+
+
+def serve(pools: dict[str, int | None] | None = None, **kwargs) -> int:
     """Run ``panel serve`` in the foreground (Ctrl-C stops it)."""
+    env = environment(kwargs.get("port", 5006), kwargs.get("allow_websocket_origin"), pools)
     cmd = command(**kwargs)
-    env = environment(kwargs.get("port", 5006), kwargs.get("allow_websocket_origin"))
     print("serving on http://{}:{}/".format(kwargs.get("address", "localhost"), kwargs.get("port", 5006)),
           file=sys.stderr)
     try:

@@ -194,7 +194,7 @@ class FlameSpeedExplorer(pn.viewable.Viewer):
         best, dist = None, np.inf
         for model, pts in self.points.items():
             for a, (s, _e) in pts.items():
-                xa = plots._x(np.array([a]), self.view)[0]
+                xa = plots.view_x(np.array([a]), self.view)[0]
                 if not np.isfinite(xa):
                     continue
                 if self.view == "log-log" and s > 0 and xa > 0 and x > 0 and y > 0:

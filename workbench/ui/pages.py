@@ -14,7 +14,7 @@ from typing import Any
 import panel as pn
 
 from ..family import dashboard, dashboards, serve_app
-from .layout import app_template
+from .layout import Status, app_template
 from .text import as_text
 
 THUMBNAILS = Path(__file__).resolve().parents[2] / "apps" / "thumbnails"
@@ -34,11 +34,15 @@ def _card(dash: Any, link: str) -> pn.Card:
     return pn.Card(*items, title=dash.title, collapsible=False, width=340, margin=10)
 
 
-def index_page(link: str = "./{slug}") -> pn.template.BaseTemplate:
-    """The index: one card per dashboard, linked by ``link`` (``{slug}`` is replaced)."""
+def index_page(link: str = "./{slug}", error: BaseException | None = None) -> pn.template.BaseTemplate:
+    """The index: one card per dashboard, linked by ``link`` (``{slug}`` is replaced); ``error``
+    (a refused address) is shown above the cards."""
+    status = Status()
+    if error is not None:
+        status.error(error)
     grid = pn.FlexBox(*[_card(d, link) for d in dashboards()])
-    return app_template("Workbench", pn.Column(pn.pane.HTML(f"<p>{INTRO}</p>"), grid, sizing_mode="stretch_width"),
-                        description="Index of the workbench dashboards")
+    main = pn.Column(status, pn.pane.HTML(f"<p>{INTRO}</p>"), grid, sizing_mode="stretch_width")
+    return app_template("Workbench", main, description="Index of the workbench dashboards")
 
 
 def workbench_page() -> Any:
@@ -50,7 +54,5 @@ def workbench_page() -> Any:
     try:
         dashboard(slug)
     except ValueError as exc:
-        page = index_page("?app={slug}")
-        page.main.insert(0, pn.pane.HTML(f'<div class="alert alert-danger">{as_text(exc)}</div>'))
-        return page.servable(title="Workbench")
+        return index_page("?app={slug}", error=exc).servable(title="Workbench")
     return serve_app(slug)

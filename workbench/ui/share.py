@@ -156,8 +156,9 @@ class ShareState(pn.viewable.Viewer):
         try:
             apply_state(self.component, link_state(self.component, self.names, query), self.names, source="link")
         except ValueError as exc:
-            if self.status is not None:
-                self.status.error(exc)
+            if self.status is not None:  # said once the page is there (after the view's first request)
+                later = getattr(self.component, "when_loaded", None) or (lambda fn: fn())
+                later(lambda: self.status.error(exc))
             kept = {k: v for k, v in query.items() if k not in self.names}
             location.search = "?" + urlencode({k: v if isinstance(v, str) else json.dumps(v) for k, v in kept.items()})
         location.sync(self.component, {n: n for n in self.names})

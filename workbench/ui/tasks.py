@@ -16,7 +16,9 @@ synchronously, with the same callbacks.
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import CancelledError
 from functools import partial
@@ -27,6 +29,7 @@ import panel as pn
 from .fair import BACKGROUND, HEAVY, INTERACTIVE, FairPool
 
 __all__ = ["BACKGROUND", "HEAVY", "INTERACTIVE", "LatestRunner", "in_server", "session_owner"]
+LOG = logging.getLogger("workbench")
 
 
 def in_server() -> bool:
@@ -66,6 +69,7 @@ class LatestRunner:
         self._doc = None
         self._owner = None
         self._closed = False
+        self._closed_at = 0.0
         self._generation = 0
         self.completed = 0
         self.superseded = 0
@@ -84,8 +88,12 @@ class LatestRunner:
     def close(self) -> None:
         """The session has ended: stop the running job, drop the rest, deliver nothing more."""
         self._closed = True
+        self._closed_at = time.monotonic()
         self.cancel()
-        self.pool.drop(self._owner)
+        dropped = self.pool.drop(self._owner)
+        if self._busy or dropped:
+            LOG.warning("workbench: session ended: its running job was told to stop, %d queued job(s) dropped",
+                        dropped)
 
     @property
     def closed(self) -> bool:
@@ -187,6 +195,10 @@ class LatestRunner:
                     break
                 except Exception as exc:
                     value, ok = exc, False
+                if self._closed:
+                    LOG.warning("workbench: a job of an ended session stopped %.1f s after the session ended",
+                                time.monotonic() - self._closed_at)
+                    break
                 if self._doc is None:  # driven without a session (tests)
                     self._finish(generation, ok, value)
                 else:  # views are updated under the document lock, like any widget callback
