@@ -6,7 +6,7 @@ FAMILY = Family(
     name="hj",
     title="Hamilton-Jacobi / local entropy",
     cli="workbench.hj.cli:register",
-    imports=("workbench.hj.widget",),
+    imports=("workbench.hj.widget", "workbench.hj.quantize.widget"),
     dashboards=(
         Dashboard(
             slug="hj_landscapes",
