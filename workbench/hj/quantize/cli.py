@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import argparse
 
-from ... import cli as wcli
+from ... import cliutil as wcli
 from .nets import NETWORKS
 from .sets import BITS, QUANTIZERS
 from .train import METHODS, check
