@@ -14,6 +14,7 @@ from __future__ import annotations
 import string
 from collections.abc import Sequence
 
+import matplotlib
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure, SubFigure
@@ -43,6 +44,11 @@ def image(fig: Figure | SubFigure, ax: Axes, x: np.ndarray, y: np.ndarray, value
     cb.set_label(label)
     cb.outline.set_linewidth(0.4)
     return im
+
+
+def text_size() -> float:
+    """The preset's text size in points (inside :func:`workbench.export.draw`)."""
+    return float(matplotlib.rcParams["font.size"])
 
 
 def letter(axes: Sequence[Axes], start: int = 0) -> int:

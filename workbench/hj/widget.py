@@ -26,7 +26,7 @@ from .. import results
 from ..ui import ExportButtons, LatestRunner, Status, in_server
 from ..ui.tasks import BACKGROUND
 from ..ui.live_image import LiveImage
-from . import plots
+from . import paper, plots
 from .compare import compare_optimizers
 from .landscapes import LANDSCAPES, from_formula, get
 from .network import mlp_digits  # noqa: F401  registers the network landscape
@@ -293,7 +293,8 @@ class HJExplorer(pn.viewable.Viewer):
         return hv.Layout(items).cols(1) if len(items) > 1 else items[0]
 
     def data(self) -> xr.Dataset | None:
-        return self.optimization if self.optimization is not None else self.smoothing
+        """The paper figure's data: the envelopes drawn and the optimizers' final values."""
+        return paper.figure_data(self.smoothing, self.optimization) if self.smoothing is not None else None
 
     # ---- layout ----------------------------------------------------------------------------------
 

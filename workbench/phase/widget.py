@@ -21,7 +21,7 @@ import param
 import xarray as xr
 
 from ..ui import ExportButtons, LatestRunner, Status
-from . import metrics, plots, study
+from . import metrics, paper, plots, study
 from .algorithms import ALGORITHMS, schedule
 from .phantoms import PHANTOMS, from_image
 from .physics import FourierMagnitude, simulate
@@ -267,7 +267,8 @@ class PhaseRetrievalExplorer(pn.viewable.Viewer):
         return (plots.histograms(self.result, self._edges) + plots.convergence(self.result)).cols(2)
 
     def data(self) -> xr.Dataset | None:
-        return self.result
+        """The paper figure's data: final R_F, histories and the threshold."""
+        return paper.figure_data(self.result) if self.result is not None else None
 
     # ---- layout ----------------------------------------------------------------------------------
 
