@@ -35,9 +35,11 @@ def hj(quick: bool):
 def gequation(quick: bool):
     from workbench.gequation import paper, sweep
 
-    kw = dict(A=[0.5, 1.0, 2.0, 3.0] if quick else [0.5, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0], grid=16 if quick else 32,
-              crossings=2, n_frames=2, device="cpu")
-    return paper.figure_data({m: sweep(m, d=1.0, **kw) for m in ("inviscid", "curvature", "strain")})
+    # a 16^2 grid and 1-2 cell crossings: the README's figure in minutes on a 2-core CPU (the strain
+    # model's quenching past A* needs 64^2 to be resolved, see the gequation notebook)
+    kw = dict(A=[0.5, 1.5, 3.0] if quick else [0.5, 1.0, 2.0, 3.0], grid=16, crossings=1 if quick else 2,
+              n_frames=2, device="cpu")
+    return paper.figure_data({m: sweep(m, d=1.0, **kw) for m in ("inviscid", "strain")}, tol=0.5)
 
 
 def phase(quick: bool):

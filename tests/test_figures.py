@@ -137,7 +137,7 @@ def test_attention_tokens_legible_and_head_view_without_numeric_axes():
     maps = [ax for ax in fig.get_axes() if ax.images]
     for ax in maps:
         shown = [t.get_text() for t in measure.visible_ticks(ax.yaxis)]
-        assert shown == tokens  # every token of a 13-token text is labelled at 7-8 pt
+        assert shown == tokens  # every token of a 13-token text is labelled, at 7 pt
     view = [ax for ax in fig.get_axes() if "head view" in ax.get_title(loc="left")]
     assert len(view) == 1 and not view[0].axison
     assert [t.get_text() for t in view[0].texts] == tokens * 2  # queries left, keys right

@@ -64,11 +64,11 @@ def _tokens(ds: xr.Dataset, axis: str) -> list[str]:
 def _heatmap(fig, ax, ds: xr.Dataset, i: int) -> None:
     w = ds["attention"].isel(panel=i).transpose("query", "key").values
     n_q, n_k = w.shape
-    im = panels.image(fig, ax, np.arange(n_k), np.arange(n_q), w, "attention weight (probability)")
+    im = panels.image(fig, ax, np.arange(n_k), np.arange(n_q), w, "attention weight (1)")
     ax.invert_yaxis()  # query 0 on top, as the text reads
     ax.set_xticks(np.arange(n_k), _tokens(ds, "key"), rotation=90)
     ax.set_yticks(np.arange(n_q), _tokens(ds, "query"))
-    ax.tick_params(labelsize=panels.text_size(), length=1.5)
+    ax.tick_params(length=1.5)  # tokens at the preset's tick size (7 pt), every one while they fit
     ax.set_xlabel("key token")
     ax.set_ylabel("query token")
     layer, head = int(ds["layer"].values[i]), int(ds["head"].values[i])
@@ -104,7 +104,7 @@ def draw(ds: xr.Dataset, fig, *, width_in: float, threshold: float = 0.05) -> li
     n_maps = ds.sizes["panel"] if width_in >= 5 else 1
     if width_in >= 5:
         mosaic = [[f"m{i}" for i in range(n_maps)] + ["view"]]
-        axes = fig.subplot_mosaic(mosaic, width_ratios=[1.0] * n_maps + [0.45])
+        axes = fig.subplot_mosaic(mosaic, width_ratios=[1.0] * n_maps + [0.4])
     else:
         axes = fig.subplot_mosaic([["m0"], ["view"]], height_ratios=[width_in * 0.8, max(1.6, _n(ds) * LINE_PT / 72)])
     out = []

@@ -231,7 +231,11 @@ def regenerate(path: str | os.PathLike, out: str | os.PathLike | None = None, *,
     presets.get(preset).width_in(width)
     target, fmt = check_output(Path(path).with_suffix(".pdf") if out is None else out)
     ds = load_figure_data(path)
-    fig = draw(ds, preset=preset, width=width, height_in=height_in)
+    try:
+        fig = draw(ds, preset=preset, width=width, height_in=height_in)
+    except (KeyError, IndexError, TypeError) as exc:  # the description is there, the data it needs is not
+        raise ValueError(f"file {str(path)!r} lacks the data of figure {ds.attrs[FIGURE_ATTR]!r} "
+                         f"({type(exc).__name__}: {exc})") from None
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_bytes(figure_bytes(fig, fmt, preset))
     return target

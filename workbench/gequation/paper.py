@@ -4,7 +4,7 @@
 the long-time slope of the mean of ``u`` (:mod:`.estimator`), with its
 standard error as error bars. For the strain models the quenching amplitude
 A* (the first A where s_T falls below ``tol``, :func:`.sweep.quenching_amplitude`)
-is a dashed line labelled "A* = ...". ``loglog`` draws both axes on log scales
+is a dashed line labelled "A* = ... (s_T < tol)". ``loglog`` draws both axes on log scales
 (the inviscid growth law s_T ~ A/log A, Liu, Xin & Yu 2013, is then near a line).
 
 :func:`figure_data` is the Dataset drawn (what the explorer's download holds);
@@ -57,11 +57,12 @@ def draw(ds: xr.Dataset, fig, *, width_in: float, loglog: bool = False) -> list:
     if loglog:
         ax.set_xscale("log")
         ax.set_yscale("log")
+    tol = float(ds.A_star.attrs.get("tolerance", 0.05))
     for m, a in zip(ds.model.values, ds.A_star.values):
         if np.isfinite(a):
             color = COLORS.get(str(m), "black")
             ax.axvline(a, color=color, linestyle="--", linewidth=0.8,
-                       label=f"quenching $A^*$ = {a:.3g} ({m})")
+                       label=f"$A^*$ = {a:.3g} ({m}: $s_T$ < {tol:g})")
     ax.set_xlabel("flow amplitude $A$ ($s_l$)")
     ax.set_ylabel(r"flame speed $s_T$ ($s_l$)")
     ax.set_title("turbulent flame speed")

@@ -1,6 +1,6 @@
 """The phase-retrieval paper figure: final R_F over random starts per algorithm, and the convergence.
 
-``R_F = sum | |F x| - sqrt(I) | / sum sqrt(I)`` (the Fourier-magnitude error of
+``R_F = sum_k | |F u(k)| - M(k) | / sum_k M(k)`` over the measured ``k`` (the Fourier-magnitude error of
 :mod:`.metrics`). (a) histograms of the final R_F of every run, one per
 algorithm on common bins (log-spaced when they span more than a decade), the
 good-minimum threshold as a labelled dashed line; (b) the median R_F against
