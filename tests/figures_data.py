@@ -40,8 +40,9 @@ def gequation() -> xr.Dataset:
     from workbench.gequation import paper, sweep
 
     sweeps = {"strain": sweep("strain", A=[1.0, 3.0], d=1.0, grid=16, crossings=1, n_frames=2, device="cpu")}
-    # on a 16^2 grid the strain model falls from s_T ~ 1.2 at A = 1 to ~ 0.2 at A = 3, short of quenching: a tolerance of
-    # 0.5 s_l puts the crossing inside the swept range, so the A* marker is drawn and labelled
+    # on a 16^2 grid the strain model falls from s_T ~ 1.2 at A = 1 to ~ 0.2 at A = 3, short of
+    # quenching: a tolerance of 0.5 s_l puts the crossing inside the swept range, so the A* marker
+    # is drawn and labelled
     return paper.figure_data(sweeps, tol=0.5)
 
 
