@@ -31,7 +31,8 @@ def _both(obj, **opts):
     return obj.opts(backend="bokeh", **opts).opts(backend="matplotlib", **opts)
 
 
-def _x(A: np.ndarray, view: str) -> np.ndarray:
+def view_x(A: np.ndarray, view: str) -> np.ndarray:
+    """The horizontal coordinate of amplitudes ``A`` in ``view`` (A, or A/log A for the inviscid law)."""
     if view == "s_T vs A/log A":
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.where(A > math.e, A / np.log(A), np.nan)
@@ -51,7 +52,7 @@ def speed_curves(points: Mapping[str, Mapping[float, tuple[float, float]]], view
         A = np.array(sorted(pts))
         s = np.array([pts[a][0] for a in A])
         e = np.array([pts[a][1] for a in A])
-        x = _x(A, view)
+        x = view_x(A, view)
         ok = np.isfinite(x) & np.isfinite(s)
         if view == "log-log":
             ok &= (x > 0) & (s > 0)
@@ -66,7 +67,7 @@ def speed_curves(points: Mapping[str, Mapping[float, tuple[float, float]]], view
         items.append(law)
     for model, a in (a_star or {}).items():
         if np.isfinite(a):
-            xa = _x(np.array([a]), view)[0]
+            xa = view_x(np.array([a]), view)[0]
             if np.isfinite(xa):
                 line = _both(hv.VLine(xa), color=COLORS.get(model, "black"))
                 items.append(line.opts(line_dash="dashed", backend="bokeh").opts(linestyle="--",
@@ -86,7 +87,7 @@ def _growth_law(pts: Mapping[float, tuple[float, float]], view: str) -> hv.Curve
         return None
     c = float(np.median([pts[a][0] * math.log(a) / a for a in A]))
     grid = np.linspace(A.min(), A.max(), 50) if len(A) > 1 else A
-    x = _x(grid, view)
+    x = view_x(grid, view)
     return hv.Curve((x, c * grid / np.log(grid)), "x", "s_T", label=f"{c:.2f} A/log A").opts(
         color="gray", backend="bokeh").opts(line_dash="dotted", backend="bokeh").opts(
         color="gray", linestyle=":", backend="matplotlib")
