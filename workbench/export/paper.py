@@ -39,7 +39,6 @@ from . import panels, presets  # noqa: E402
 
 FORMATS = ("pdf", "svg", "png")
 FIGURE_ATTR, OPTIONS_ATTR = "figure", "figure_options"
-FAMILIES = ("hj", "gequation", "phase", "attention")
 Draw = Callable[..., list]  # draw(ds, fig, width_in=..., **options) -> the panels' axes, in reading order
 
 
@@ -105,12 +104,14 @@ def lookup(name: str) -> Entry:
     """The registry entry of figure ``name`` (loading its family's ``paper`` module)."""
     if name not in FIGURES:
         family = name.split(".")[0]
-        if family in FAMILIES:
+        if family.isidentifier() and family != "export":
             import importlib
 
-            importlib.import_module(f"workbench.{family}.paper")
-        if name == "export.compose":
-            return FIGURES[name]
+            try:  # a family declares its paper figures in workbench/<family>/paper.py
+                importlib.import_module(f"workbench.{family}.paper")
+            except ModuleNotFoundError as exc:
+                if exc.name not in (f"workbench.{family}", f"workbench.{family}.paper"):
+                    raise
     if name not in FIGURES:
         raise ValueError(f"figure must be one of {', '.join(sorted(FIGURES)) or 'the registered figures'}; "
                          f"got {name!r}")
