@@ -72,6 +72,11 @@ device-wheels:
 	  -d .whl $(DEVICE_WHEELS)
 	@ls -1 .whl; du -sh .whl
 
+# .PHONY for the target below
+.PHONY: figures
+figures: install  ## docs/figures/<family>.png: each family's paper figure, for the README
+	OMP_NUM_THREADS=1 $(PY) docs/make_figures.py
+
 info: install
 	$(VENV)/bin/workbench info
 

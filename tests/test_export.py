@@ -21,14 +21,14 @@ def figure_and_data():
 
 def test_export_writes_valid_files(tmp_path, figure_and_data):
     obj, ds = figure_and_data
-    paths = export.export_figure(obj, tmp_path / "fig", data=ds, width="double", serif=True)
+    paths = export.export_figure(obj, tmp_path / "fig", data=ds, width="double", preset="aps")
     assert set(paths) == {"pdf", "svg", "png", "nc"}
     assert paths["pdf"].read_bytes().startswith(b"%PDF-")
     assert paths["pdf"].read_bytes().rstrip().endswith(b"%%EOF")
     root = ET.parse(paths["svg"]).getroot()
     assert root.tag.endswith("svg")
     png = mpimg.imread(paths["png"])
-    assert png.ndim == 3 and png.shape[1] > 1000  # 7 in at 300 dpi, trimmed by the tight bbox
+    assert png.ndim == 3 and png.shape[1] == 2100  # 7 in at 300 dpi exactly: the page is never cropped
     assert png[..., :3].std() > 0.05  # not blank
     back = results.load(paths["nc"])
     assert back.attrs["kind"] == "test.parabola"
@@ -40,7 +40,7 @@ def test_single_column_is_narrower(tmp_path, figure_and_data):
     obj, _ = figure_and_data
     single = mpimg.imread(export.export_figure(obj, tmp_path / "a.png", formats=("png",))["png"])
     double = mpimg.imread(export.export_figure(obj, tmp_path / "b", formats=("png",), width="double")["png"])
-    assert single.shape[1] < 0.7 * double.shape[1]
+    assert (single.shape[1], double.shape[1]) == (1020, 2100)  # 3.4 in and 7.0 in at 300 dpi
 
 
 def test_bad_options(tmp_path, figure_and_data):

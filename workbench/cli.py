@@ -41,6 +41,24 @@ def _serve(args: argparse.Namespace) -> int:
                         "per_session": args.heavy_per_session})
 
 
+def _figure(args: argparse.Namespace) -> int:
+    """``workbench figure FILE.nc``: redraw an exported figure from its netCDF alone."""
+    from . import export
+
+    out = export.regenerate(args.file, args.out, preset=args.preset, width=args.width)
+    print(f"figure: {out}")
+    return 0
+
+
+def _register_figure(sub: Any) -> None:
+    p = sub.add_parser("figure", help="redraw an exported figure from its netCDF (nothing recomputed)")
+    p.add_argument("file", type=Path, help="netCDF written by a workbench figure export")
+    p.add_argument("--out", type=Path, default=None, help="FIG.pdf, FIG.svg or FIG.png (default: FILE.pdf)")
+    p.add_argument("--preset", default="single", help="page style: single, double, aps, siam (default single)")
+    p.add_argument("--width", default=None, help="column: single or double (default: the preset's)")
+    p.set_defaults(func=_figure)
+
+
 def build_parser() -> argparse.ArgumentParser:
     from . import __version__
 
@@ -67,6 +85,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--heavy-per-session", type=int, default=None, metavar="N",
                    help="Run-button jobs one session may run at once (default 1)")
     p.set_defaults(func=_serve)
+
+    _register_figure(sub)
 
     from .family import families
 

@@ -20,7 +20,7 @@ import xarray as xr
 from .. import runtime
 from ..ui import ExportButtons, LatestRunner, Status
 from ..ui.cache import ResultCache
-from . import plots
+from . import paper, plots
 from .dispersion import DISPERSION_VARIANTS, SOURCES, dispersion
 from .model import MAX_POSITIONS, N_HEADS, N_LAYERS, model_attention, model_qkv
 from .variants import VARIANTS, compare_variants
@@ -238,7 +238,7 @@ class AttentionExplorer(pn.viewable.Viewer):
         """The data of the open tab (all maps of the text, the comparison, or the dispersion sweep)."""
         tab = self._tabs.active
         if tab == 0 and self._maps is not None:
-            return self._maps.to_dataset()
+            return paper.figure_data(self._maps, [(self.layer, self.head)])  # the paper figure's data
         if tab == 2 and self._dispersion is not None:
             return self._dispersion
         return self._compare

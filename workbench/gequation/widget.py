@@ -26,7 +26,7 @@ import xarray as xr
 from ..sweep import ChunkEvent
 from ..ui import ExportButtons, LatestRunner, Status
 from ..ui.cache import ResultCache
-from . import plots
+from . import paper, plots
 from .flows import FLOWS
 from .models import MODELS
 from .sweep import quenching_amplitude, sweep
@@ -246,13 +246,8 @@ class FlameSpeedExplorer(pn.viewable.Viewer):
         return plots.speed_curves(self.points, self.view, self.a_star())
 
     def data(self) -> xr.Dataset | None:
-        if not self.results:
-            return None
-        keep = ["s_T", "s_T_error", "converged", "s_T_identity", "t_final", "error", "failed"]
-        parts = [ds[[v for v in keep if v in ds]].expand_dims(model=[m]) for m, ds in self.results.items()]
-        out = xr.concat(parts, dim="model", join="outer")
-        out.attrs = dict(next(iter(self.results.values())).attrs)
-        return out
+        """The paper figure's data: s_T(A) per model with its error and A* of the strain models."""
+        return paper.figure_data(self.results, loglog=self.view == "log-log") if self.results else None
 
     # ---- layout ----------------------------------------------------------------------------------
 

@@ -28,7 +28,7 @@ from .. import results
 from ..ui import Explorer, in_server
 from ..ui.cache import ResultCache
 from ..ui.live_image import LiveImage
-from . import plots
+from . import paper, plots
 from .compare import compare_optimizers
 from .landscapes import LANDSCAPES, from_formula, get
 from .optimizers import METHODS, Settings
@@ -346,7 +346,8 @@ class HJExplorer(Explorer):
         return hv.Layout(items).cols(1) if len(items) > 1 else items[0]
 
     def data(self) -> xr.Dataset | None:
-        return self.optimization if self.optimization is not None else self.smoothing
+        """The paper figure's data: the envelopes drawn and the optimizers' final values."""
+        return paper.figure_data(self.smoothing, self.optimization) if self.smoothing is not None else None
 
     # ---- layout ----------------------------------------------------------------------------------
 

@@ -23,7 +23,7 @@ import param
 import xarray as xr
 
 from ..ui.explorer import Explorer
-from . import metrics, plots, resolution, study
+from . import metrics, paper, plots, resolution, study
 from .algorithms import ALGORITHMS, schedule
 from .fidelity import LIKELIHOODS
 from .phantoms import PHANTOMS, from_image
@@ -330,7 +330,8 @@ class PhaseRetrievalExplorer(Explorer):
         return (plots.histograms(self.result, self._edges) + plots.convergence(self.result)).cols(2)
 
     def data(self) -> xr.Dataset | None:
-        return self.result
+        """The paper figure's data: final R_F, histories and the threshold."""
+        return paper.figure_data(self.result) if self.result is not None else None
 
     # ---- layout ----------------------------------------------------------------------------------
 

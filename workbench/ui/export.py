@@ -1,5 +1,12 @@
 """Download buttons: the figure (PDF/SVG/PNG) and the data behind it (netCDF).
 
+When the explorer's ``data()`` Dataset names its figure (``attrs["figure"]``,
+see :mod:`workbench.export`), the figure downloaded is that family's paper
+figure drawn from exactly that Dataset, in the chosen page preset and column
+width, and the netCDF downloaded is that Dataset: ``workbench figure FILE.nc``
+redraws the same figure from it. Otherwise the HoloViews object of
+``figure()`` is rendered at the same page size.
+
 The netCDF download carries the result's own provenance (``parameters``,
 versions, device, seed, ...) and, when the buttons are given a ``state``
 callable, the dashboard's parameters too: ``attrs["app_state"]`` holds them as
@@ -39,8 +46,9 @@ class ExportButtons(pn.viewable.Viewer):
     """
 
     fmt = param.Selector(default="pdf", objects=list(export.FORMATS), doc="figure format")
-    width = param.Selector(default="single", objects=list(export.WIDTHS_IN), doc="journal column width")
-    serif = param.Boolean(default=False, doc="serif fonts")
+    width = param.Selector(default="single", objects=list(export.WIDTHS), doc="journal column width")
+    preset = param.Selector(default="single", objects=list(export.PRESETS),
+                            doc="page style: generic, Physical Review (aps) or SIAM")
 
     def __init__(self, figure: Callable[[], Any], data: Callable[[], xr.Dataset | None],
                  filename: str = "figure", state: Callable[[], dict[str, Any]] | None = None, **params: Any):
@@ -59,10 +67,11 @@ class ExportButtons(pn.viewable.Viewer):
         self._fig_btn.filename = f"{self._stem}.{self.fmt}"
 
     def _figure_file(self) -> io.BytesIO:
-        obj = self._figure()
+        ds = self._data()
+        obj = ds if export.names_figure(ds) else self._figure()
         if obj is None:
             raise ValueError("nothing to export yet: run a computation first")
-        return io.BytesIO(export.figure_bytes(obj, self.fmt, width=self.width, serif=self.serif))
+        return io.BytesIO(export.figure_bytes(obj, self.fmt, preset=self.preset, width=self.width))
 
     def _data_file(self) -> io.BytesIO:
         ds = self._data()
@@ -78,6 +87,6 @@ class ExportButtons(pn.viewable.Viewer):
                                                           css_classes=["wb-export-format"]),
                    pn.widgets.RadioButtonGroup.from_param(self.param.width, name="width",
                                                           css_classes=["wb-export-width"])),
-            pn.widgets.Checkbox.from_param(self.param.serif),
+            pn.widgets.Select.from_param(self.param.preset, name="style", css_classes=["wb-export-preset"]),
             self._fig_btn, self._data_btn, title="Export", collapsed=False,
             sizing_mode="stretch_width")
