@@ -45,6 +45,7 @@ from .estimator import estimate_speed
 from .flows import FLOWS, Flow, FlowField, get_flow
 from .grid import X_DIM, Y_DIM, Grid, apply_heat, central_first, central_mixed, central_second, heat_factor
 from .hamiltonians import SCHEMES, numerical_hamiltonian
+from .parameters import broadcast
 from .models import MODELS, Model, get_model
 from .reinit import check_direction, reinitialise
 from .time_stepping import cfl_time_step, ssp_rk3
@@ -179,21 +180,6 @@ def schedule(problem: Problem, *, t_final: float | None, crossings: float, dt: f
     return Schedule(period / per, (n_per * per).long(), (2 * half_periods * per).long())
 
 
-def _broadcast(**values: Any) -> dict[str, np.ndarray]:
-    arrays = {k: np.atleast_1d(np.asarray(v, dtype=float)) for k, v in values.items()}
-    for k, v in arrays.items():
-        if v.ndim != 1:
-            raise ValueError(f"{k} must be a number or a 1-D sequence, got shape {v.shape}")
-        validate.non_empty(k, v)
-        validate.finite_array(k, v)
-    n = max(len(v) for v in arrays.values())
-    for k, v in arrays.items():
-        if len(v) not in (1, n):
-            raise ValueError(f"{k} has {len(v)} values but other parameters have {n}; "
-                             "give scalars or sequences of one common length")
-    return {k: np.broadcast_to(v, (n,)).copy() for k, v in arrays.items()}
-
-
 def flame_speed(model: str = "inviscid", flow: str = "cellular", amplitude: Any = 1.0, *,
                 d: Any = 0.1, omega: Any = 1.0, B: Any = 1.0, s_l: float = 1.0,
                 direction: tuple[float, float] = (1.0, 0.0), grid: int = 64,
@@ -281,7 +267,7 @@ def flame_speed(model: str = "inviscid", flow: str = "cellular", amplitude: Any 
     if reinit is not None:
         check_direction(P)
     scalar = all(np.ndim(v) == 0 for v in (amplitude, d, omega, B))
-    params = _broadcast(A=amplitude, d=d, omega=omega, B=B)
+    params = broadcast(A=amplitude, d=d, omega=omega, B=B)
     for k, v in params.items():
         lo = {"A": 0.0, "d": 0.0, "omega": 0.0, "B": None}[k]
         for value in v:
