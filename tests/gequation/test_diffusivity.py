@@ -94,14 +94,14 @@ def test_batch_equals_one_by_one():
 @pytest.mark.parametrize("kwargs, name", [
     (dict(d0=0.0), "d0"), (dict(d0=-1.0), "d0"), (dict(flow="vortex"), "flow"),
     (dict(integrator="rk4"), "integrator"), (dict(particles=1000, rtol=0.01), "particles"),
-    (dict(amplitude=8.0, dt=0.5), "dt"), (dict(batches=1), "batches"), (dict(amplitude=-1.0), "amplitude"),
+    (dict(A=8.0, dt=0.5), "dt"), (dict(batches=1), "batches"), (dict(A=-1.0), "A"),
     (dict(t_final=float("nan")), "t_final"), (dict(particles=10**9), "particles"),
 ])
 def test_bad_input_is_refused_before_particles_exist(monkeypatch, kwargs, name):
     def never(*a, **k):
         raise AssertionError("particles allocated")
     monkeypatch.setattr(diffusivity, "_run", never)
-    args = dict(flow="cellular", amplitude=1.0, d0=0.1) | kwargs
+    args = dict(flow="cellular", A=1.0, d0=0.1) | kwargs
     with pytest.raises(ValueError) as info:
         effective_diffusivity(**args)
     msg = str(info.value)

@@ -80,8 +80,16 @@ def _speed(args: argparse.Namespace) -> int:
                "model": args.model, "flow": args.flow, "amplitude": args.amplitude,
                "d": float(ds.d), "omega": float(ds.omega), "B": float(ds.B), "grid": args.grid,
                "t_final": float(ds.t_final), "dt": float(ds.dt), "n_steps": int(ds.n_steps),
+               "s_T_horizon_bias": float(ds.s_T_horizon_bias), "s_T_resolution": _finite(ds, "s_T_resolution"),
+               "flag": str(ds.flag.values) if "flag" in ds else "",
+               "suggested_grid": int(ds.suggested_grid) if "suggested_grid" in ds else 0,
                "device": ds.attrs["device"], "elapsed_s": round(float(ds.attrs["elapsed_s"]), 3)}
     return emit(summary, args, ds)
+
+
+def _finite(ds, name: str) -> float | None:
+    value = float(ds[name]) if name in ds else float("nan")
+    return value if math.isfinite(value) else None
 
 
 def _axis(name: str, text: str) -> float | list[float]:
@@ -107,6 +115,8 @@ def _sweep(args: argparse.Namespace) -> int:
     if s.ndim == 1:
         summary["s_T"] = [None if not np.isfinite(v) else float(v) for v in s.values]
         summary["s_T_error"] = [None if not np.isfinite(v) else float(v) for v in ds.s_T_error.values]
+        if "flag" in ds:
+            summary["flag"] = [str(f) for f in ds.flag.values]
         if args.model in ("strain", "curvature-strain"):
             a_star = quenching_amplitude(ds.A.values, s.values, tol=0.05 * args.s_l)
             summary["A_star"] = None if math.isnan(a_star) else a_star

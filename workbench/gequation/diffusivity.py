@@ -77,7 +77,7 @@ def stability_limit(flow: ParticleFlow, A: torch.Tensor, B: torch.Tensor, omega:
     return math.inf if rate == 0 else 1.0 / rate
 
 
-def effective_diffusivity(flow: str = "cellular", amplitude: Any = 1.0, d0: Any = 0.1, *,
+def effective_diffusivity(flow: str = "cellular", A: Any = 1.0, d0: Any = 0.1, *,
                           B: Any = 1.0, omega: Any = 1.0, integrator: str = "splitting",
                           particles: int = 20_000, batches: int = 10, t_final: float = 100.0,
                           dt: float | None = None, window: float = 0.5, rtol: float | None = None,
@@ -88,7 +88,7 @@ def effective_diffusivity(flow: str = "cellular", amplitude: Any = 1.0, d0: Any 
     Parameters
     ----------
     flow : ``shear``, ``cellular``, ``oscillating``, ``stochastic`` or ``chaotic`` (:mod:`.particle_flows`).
-    amplitude, d0, B, omega : flow amplitude A ≥ 0, molecular diffusivity D₀ > 0, oscillation B
+    A, d0, B, omega : flow amplitude A ≥ 0, molecular diffusivity D₀ > 0, oscillation B
         and frequency ω > 0 of the time-dependent flows; scalars or 1-D sequences of one length
         (a sequence is a batch, computed at once).
     integrator : ``splitting`` (Wang–Xin–Zhang, structure preserving) or ``euler`` (Euler–Maruyama).
@@ -102,9 +102,9 @@ def effective_diffusivity(flow: str = "cellular", amplitude: Any = 1.0, d0: Any 
     """
     flw = get_particle_flow(flow)
     validate.choice("integrator", integrator, INTEGRATORS)
-    params = broadcast(A=amplitude, d0=d0, B=B, omega=omega)
+    params = broadcast(A=A, d0=d0, B=B, omega=omega)
     for value in params["A"]:
-        validate.number("amplitude", value, lo=0.0)
+        validate.number("A", value, lo=0.0)
     for value in params["d0"]:
         validate.positive("d0", value)
     for value in params["B"]:
@@ -128,14 +128,14 @@ def effective_diffusivity(flow: str = "cellular", amplitude: Any = 1.0, d0: Any 
     dev = runtime.resolve_device(device)
     dtp = runtime.resolve_dtype(dtype)
     as_t = lambda v: torch.as_tensor(v, dtype=dtp, device=dev).reshape(-1, 1, 1)  # noqa: E731
-    A, D0, Bt, om = (as_t(params[k]) for k in ("A", "d0", "B", "omega"))
-    limit = stability_limit(flw, A, Bt, om)
+    At, D0, Bt, om = (as_t(params[k]) for k in ("A", "d0", "B", "omega"))
+    limit = stability_limit(flw, At, Bt, om)
     if dt is None:
         dt = min(DEFAULT_DT, 0.25 * limit)
     dt = validate.positive("dt", dt)
     if dt > limit * (1 + 1e-12):
         raise ValueError(f"dt={dt:g} exceeds the stability limit {limit:.4g} = 1/max(L, omega) of the "
-                         f"{flow} flow at amplitude {float(A.max()):g}; use dt <= {limit:.4g}")
+                         f"{flow} flow at A = {float(At.max()):g}; use dt <= {limit:.4g}")
     n_steps = max(2, round(t_final / dt))
     if n_steps > MAX_STEPS:
         raise ValueError(f"t_final/dt = {n_steps} steps exceeds {MAX_STEPS}; raise dt or lower t_final")
@@ -143,15 +143,15 @@ def effective_diffusivity(flow: str = "cellular", amplitude: Any = 1.0, d0: Any 
     itemsize = torch.finfo(dtp).bits // 8
     validate.memory_fits("particles × points", BYTES_PER_PARTICLE * itemsize * n_points * particles, dev)
 
-    call = dict(flow=flow, amplitude=params["A"], d0=params["d0"], B=params["B"], omega=params["omega"],
+    call = dict(flow=flow, A=params["A"], d0=params["d0"], B=params["B"], omega=params["omega"],
                 integrator=integrator, particles=particles, batches=batches, t_final=t_final, dt=dt,
                 window=window, rtol=rtol, n_samples=n_samples, seed=seed)
     with results.timer() as clock:
-        msd, times = _run(flw, integrator, A, D0, Bt, om, batches, per_batch, n_steps, dt, n_samples,
+        msd, times = _run(flw, integrator, At, D0, Bt, om, batches, per_batch, n_steps, dt, n_samples,
                           seed, dtp, dev)
     est = _estimate(msd, times, window)
     ds = _to_dataset(est, msd, times, params, call, dim, dev, clock["elapsed"], seed, n_steps * dt)
-    scalar = all(np.ndim(v) == 0 for v in (amplitude, d0, B, omega))
+    scalar = all(np.ndim(v) == 0 for v in (A, d0, B, omega))
     return ds.isel({dim: 0}) if scalar else ds
 
 

@@ -22,8 +22,8 @@ from .diffusivity import effective_diffusivity
 from .solver import flame_speed
 
 AXES = ("A", "d", "omega", "B")
-_ARG = {"A": "amplitude", "d": "d", "omega": "omega", "B": "B"}
-_DIFFUSIVITY_ARG = {"A": "amplitude", "d0": "d0", "omega": "omega", "B": "B"}
+_ARG = {"A": "A", "d": "d", "omega": "omega", "B": "B"}
+_DIFFUSIVITY_ARG = {"A": "A", "d0": "d0", "omega": "omega", "B": "B"}
 
 
 def _batched(fn: Callable[..., xr.Dataset], names: Mapping[str, str], params: Mapping[str, np.ndarray],
@@ -46,7 +46,7 @@ def _batched(fn: Callable[..., xr.Dataset], names: Mapping[str, str], params: Ma
 def speed_chunk(params: Mapping[str, np.ndarray], **fixed: Any) -> xr.Dataset:
     """Chunk function: ``params`` holds 1-D arrays over the chunk's points (A, d, omega, B)."""
     n = len(next(iter(params.values())))
-    fixed = {"amplitude": np.ones(n), **fixed, "on_blowup": "record"}
+    fixed = {"A": np.ones(n), **fixed, "on_blowup": "record"}
     return _batched(flame_speed, _ARG, params, fixed)
 
 
