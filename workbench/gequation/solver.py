@@ -142,7 +142,7 @@ def flame_speed(model: str = "inviscid", flow: str = "cellular", A: Any = 1.0, *
         coarse = flame_speed(**{**arguments, "A": setup.problem.A.cpu().numpy(), "d": setup.problem.d.cpu().numpy(),
                                 "omega": setup.problem.omega.cpu().numpy(), "B": setup.problem.B.cpu().numpy(),
                                 "grid": n // 2, "n_frames": 1, "frame_grid": 4, "n_samples": 3,
-                                "on_blowup": "record", "resolution_check": False})
+                                "on_blowup": "record", "resolution_check": False, "compile": False})
     if resolution_check:
         ds = diagnose(ds, coarse, model=setup.problem.model.name, s_l=setup.problem.s_l,
                       max_speed=setup.problem.max_speed().cpu().numpy(), grid=n, dim=dim)
