@@ -5,8 +5,11 @@ Batched torch HIO / OSS / GPS over many runs against a straightforward NumPy HIO
 paper) in the same process, at 128^2, 256^2, 512^2. On a GPU it also times the
 issue's target (100 OSS + 100 GPS runs x 2000 iterations at 256^2) and reports
 the fraction of the device's memory bandwidth achieved under a traffic model.
+A second table gives the cost of the measured-data options (masks, free pixels,
+shrink-wrap, GPS's complex-FFT path and Poisson fidelity) against the plain runs.
 
     .venv/bin/python benchmarks/bench_phase.py [--quick] [--threads 2] [--device cpu|cuda] [--cpu-time]
+        [--measured-only]
 """
 
 from __future__ import annotations
@@ -54,12 +57,12 @@ def best_rate(step, work: int, repeats: int, sync) -> float:
 
 
 def torch_rate(op_factory, measurement, runs: int, iterations: int, device, error_every: int,
-               repeats: int) -> float:
+               repeats: int, **physics_options) -> float:
     """Runs x iterations / s of a batched torch schedule (R_F checked every ``error_every`` iterations).
 
     The runs are computed in batches of :func:`study.default_chunk` (all at once on a GPU), as studies do.
     """
-    p = physics.FourierMagnitude(measurement, device=device)
+    p = physics.FourierMagnitude(measurement, device=device, **physics_options)
     block = study.default_chunk(runs, p)
     recs = [Reconstruction(p, len(r), seed=r.start, error_every=error_every, record_every=error_every * 10)
             for r in study.chunks(runs, block)]
@@ -102,6 +105,49 @@ def peak_bandwidth(device: torch.device) -> tuple[float, str]:
     return 10 * 2 * x.numel() * 4 / (time.perf_counter() - t), "measured device-to-device copy"
 
 
+def measured_data_rows(sizes, device, quick: bool) -> None:
+    """The cost of the measured-data options against the plain algorithm (same process, same batches).
+
+    mask: a beamstop of radius 3 and detector gaps (two 2-pixel lines) are missing; free: 5 % free
+    pixels; shrink-wrap: a support update every 20 iterations; GPS complex: full-plane complex FFTs on
+    the raw magnitudes; Poisson: GPS's Poisson fidelity prox (on the complex path).
+    """
+    from workbench.phase.crossvalidation import free_pixel_mask
+    from workbench.phase.support import ShrinkWrap, with_shrinkwrap
+
+    gpu = device.type == "cuda"
+    sw = ShrinkWrap(0.2, 2.0)
+    hio = lambda k: A.HIO(0.9) ** k  # noqa: E731
+    gps = lambda k: A.GPS(sigma=0.01, alpha=1.0, s=0.9) ** k  # noqa: E731
+    gps_poisson = lambda k: A.GPS(sigma=0.01, alpha=1.0, s=0.9, likelihood="poisson") ** k  # noqa: E731
+    print("\nmeasured-data options [runs x iterations / s] and their cost (rate of plain / rate with option)")
+    print(f"{'N':>5} {'runs':>5} {'HIO':>9} {'+mask':>9} {'+free':>9} {'+shrink':>9} | {'GPS':>9} {'complex':>9}"
+          f" {'Poisson':>9} | {'mask':>6} {'free':>6} {'shrink':>6} {'complex':>7} {'Poisson':>7}")
+    for n in sizes:
+        m = physics.simulate(phantoms.vesicle(n // 2), n, flux=1e8, seed=0, beamstop=3.0)
+        gaps = m.missing.copy()
+        gaps[:, n // 2 - 1: n // 2 + 1] = True
+        gaps[n // 3: n // 3 + 2, :] = True
+        masked = physics.Measurement(m.intensity, gaps, m.support, truth=m.truth, flux=m.flux)
+        plain = physics.simulate(phantoms.vesicle(n // 2), n, flux=1e8, seed=0)
+        runs = 100 if (gpu or not quick) else {128: 20, 256: 10}[n]
+        its = 40 if gpu else 20  # a multiple of the shrink-wrap period
+        rate = {
+            "hio": torch_rate(hio, plain, runs, its, device, 1, 3),
+            "mask": torch_rate(hio, masked, runs, its, device, 1, 3),
+            "free": torch_rate(hio, plain, runs, its, device, 1, 3, free=free_pixel_mask(plain, 0.05)),
+            "shrink": torch_rate(lambda k: with_shrinkwrap(hio(k), sw, 20), plain, runs, its, device, 1, 3),
+            "gps": torch_rate(gps, plain, runs, its, device, 1, 3),
+            "complex": torch_rate(gps, plain, runs, its, device, 1, 3, fft="complex"),
+            "poisson": torch_rate(gps_poisson, plain, runs, its, device, 1, 3, fft="complex"),
+        }
+        print(f"{n:>5} {runs:>5} {rate['hio']:>9.1f} {rate['mask']:>9.1f} {rate['free']:>9.1f} {rate['shrink']:>9.1f}"
+              f" | {rate['gps']:>9.1f} {rate['complex']:>9.1f} {rate['poisson']:>9.1f} |"
+              f" {rate['hio'] / rate['mask']:>5.2f}x {rate['hio'] / rate['free']:>5.2f}x"
+              f" {rate['hio'] / rate['shrink']:>5.2f}x {rate['gps'] / rate['complex']:>6.2f}x"
+              f" {rate['complex'] / rate['poisson']:>6.2f}x", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer runs and sizes (CPU smoke run)")
@@ -109,6 +155,8 @@ def main() -> None:
     parser.add_argument("--device", default=None, help="cpu, cuda (default: WORKBENCH_DEVICE or auto)")
     parser.add_argument("--cpu-time", action="store_true",
                         help="time with the process CPU clock (with --threads 1: robust on a shared machine)")
+    parser.add_argument("--measured-only", action="store_true",
+                        help="only the table of the measured-data options (masks, shrink-wrap, Poisson ...)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     if args.cpu_time:
@@ -125,6 +173,9 @@ def main() -> None:
         "gps": lambda k: A.GPS(sigma=0.01, alpha=1.0, s=0.9) ** k,
     }
     print("torch runs are batched as studies batch them (CPU: at most 2^22 pixels per batch; GPU: all runs)")
+    if args.measured_only:
+        measured_data_rows(sizes, device, args.quick)
+        return
     print(f"{'N':>5} {'runs':>5} {'numpy HIO':>10} | {'torch HIO':>10} {'(no R_F)':>10} {'OSS':>10} {'GPS':>10}"
           f" | {'ratio HIO':>9} {'(no R_F)':>9}   [runs x iterations / s]")
     for n in sizes:
@@ -143,6 +194,7 @@ def main() -> None:
             for name, rate in rates.items():
                 achieved = rate * TRAFFIC[name] * n * n * 4
                 print(f"      {name}: {achieved / 1e9:.0f} GB/s = {achieved / peak:.0%} of {peak / 1e9:.0f} GB/s ({how})")
+    measured_data_rows(sizes, device, args.quick)
     if gpu:
         m = physics.simulate(phantoms.vesicle(128), 256, flux=1e8, seed=0)
         p = physics.FourierMagnitude(m, device=device)

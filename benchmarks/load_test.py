@@ -22,6 +22,12 @@ resident memory before and after. Not a pass/fail test: run it by hand, e.g.
 
     .venv/bin/python benchmarks/load_test.py --sessions 20 --duration 60
     .venv/bin/python benchmarks/load_test.py --client browser --sessions 20 --duration 60
+    .venv/bin/python benchmarks/load_test.py --sessions 8 --think 1 --hostile 4 --duration 60
+
+``--hostile M`` adds M hostile websocket clients beside the polite ones: each, again and again,
+opens the HJ view with the largest allowed optimizer study (100 000 starts x 1000 steps),
+presses Run and disconnects two seconds later; the report then says how the polite sessions
+fared (latency, errors) and the server's memory.
 
 Traffic goes only to the server this script starts on 127.0.0.1.
 """
@@ -200,6 +206,39 @@ def ws_session(url: str, arguments: dict, title: str, duration: float, timeout: 
         out.setdefault("errors", [])
 
 
+HOSTILE_QUERY = {"landscape": "rastrigin", "dim": "2", "n": "64", "n_starts": "100000", "n_steps": "1000"}
+
+
+def hostile_session(url: str, duration: float, out: dict, lock: threading.Lock) -> None:
+    """Open the largest allowed job, press Run, leave after 2 s; repeat until ``duration`` is over."""
+    import panel.models  # noqa: F401  the document holds Panel's models
+    from bokeh.client import pull_session
+    from bokeh.document.events import MessageSentEvent
+    from bokeh.events import ButtonClick, DocumentReady
+    from bokeh.models import Button
+
+    asyncio.set_event_loop(asyncio.new_event_loop())
+    end, started = time.monotonic() + duration, 0
+    while time.monotonic() < end:
+        try:
+            session = pull_session(url=url, arguments=HOSTILE_QUERY)
+        except Exception as exc:
+            with lock:
+                out.setdefault("hostile_errors", []).append(str(exc))
+            time.sleep(1)
+            continue
+        doc = session.document
+        run = next(m for m in doc.models if isinstance(m, Button) and m.label == "Run optimizers")
+        for event in (DocumentReady(), ButtonClick(run)):
+            doc.callbacks.trigger_on_change(MessageSentEvent(doc, "bokeh_event", event))
+        started += 1
+        time.sleep(2.0)
+        session.close()
+        time.sleep(0.5)
+    with lock:
+        out["hostile_jobs_started"] = out.get("hostile_jobs_started", 0) + started
+
+
 def run_ws(base: str, args, out: dict) -> None:
     url = f"{base}/{args.app}"
     arguments = dict(parse_qsl(args.query.lstrip("?")))
@@ -214,6 +253,8 @@ def run_ws(base: str, args, out: dict) -> None:
     threads = [threading.Thread(target=ws_session, args=(url, arguments, args.slider, args.duration,
                                                           args.timeout, args.think, out, lock))
                for _ in range(args.sessions)]
+    threads += [threading.Thread(target=hostile_session, args=(f"{base}/hj_landscapes", args.duration, out, lock))
+                for _ in range(args.hostile)]
     out["_before"] = snapshot(out["_pid"])
     for th in threads:
         th.start()
@@ -304,6 +345,8 @@ async def run(args) -> dict:
         "server_rss_mib_before": round(mem_before, 1), "server_rss_mib_after": round(mem_after, 1),
         "server_rss_mib_settled_per_round": settled,
         "server_alive": alive,
+        "hostile_clients": args.hostile, "hostile_jobs_started": out.get("hostile_jobs_started", 0),
+        "hostile_errors": len(out.get("hostile_errors", [])),
     }
 
 
@@ -325,7 +368,11 @@ def main() -> None:
     ap.add_argument("--sessions", type=int, default=20)
     ap.add_argument("--duration", type=float, default=60.0)
     ap.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for one update")
+    ap.add_argument("--hostile", type=int, default=0,
+                    help="hostile clients beside the polite sessions (websocket clients only)")
     args = ap.parse_args()
+    if args.hostile and args.client != "ws":
+        ap.error("--hostile needs --client ws")
     print(json.dumps(asyncio.run(run(args)), indent=1))
 
 

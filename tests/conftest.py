@@ -70,6 +70,15 @@ def wait_http(url: str, timeout: float, proc: subprocess.Popen | None = None) ->
     raise TimeoutError(f"{url} did not answer within {timeout} s")
 
 
+SERVER_LOGS: list[Path] = []  # the served workbench's log (see ``panel_server_log``)
+
+
+@pytest.fixture
+def panel_server_log(panel_server) -> Path:
+    """The log file of the ``panel_server`` process (its stdout and stderr)."""
+    return SERVER_LOGS[-1]
+
+
 @pytest.fixture(scope="session")
 def panel_server(tmp_path_factory):
     """Base URL of one ``panel serve`` of every app (index at ``/``)."""
@@ -83,6 +92,7 @@ def panel_server(tmp_path_factory):
         proc = subprocess.Popen(command(port=port, address="127.0.0.1"), stdout=fh, stderr=subprocess.STDOUT,
                                 cwd=ROOT, env=env)
     base = f"http://localhost:{port}"
+    SERVER_LOGS.append(log)
     try:
         wait_http(f"{base}/index", timeout=180, proc=proc)
     except Exception:

@@ -225,7 +225,7 @@ def test_result_cache_is_lru_and_bounded():
 def test_idle_write_check_answers_for_a_document_without_a_session():
     from bokeh.document import Document
 
-    from workbench.ui.live_image import _writes_idle
+    from workbench.ui.internals import writes_idle
 
     # no session, nothing queued: idle (and no exception from the internals it reads)
-    assert _writes_idle(Document()) is True
+    assert writes_idle(Document()) is True

@@ -2,8 +2,9 @@
 
     .venv/bin/python apps/thumbnails/capture.py [--wait 8]
 
-Serves the apps on 127.0.0.1, opens each in headless Chromium at 1400x900 with
-the parameters in SCENES, runs its main action where it has one, waits for the
+Serves the dashboards on 127.0.0.1, opens each in headless Chromium at 1400x900 with
+the parameters of its declared thumbnail scene (``Dashboard.thumbnail``: query, button to
+press, text that shows the result), runs its main action where it has one, waits for the
 result, and writes ``apps/thumbnails/<slug>.png`` at 700x450.
 """
 
@@ -22,17 +23,8 @@ from conftest import CHROMIUM, CHROMIUM_ARGS, free_port, wait_http  # noqa: E402
 from PIL import Image  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 
-from workbench.serve import catalog, command  # noqa: E402
-
-
-# slug -> (query string, selector of the button to press or None, text that shows the result)
-SCENES = {
-    "hj_landscapes": ("?landscape=rastrigin&dim=2&n=256&t=0.3&beta=10&n_starts=500", ".wb-hj-run button",
-                      "optimizers done"),
-    "gequation_sweeps": ("?grid=32&crossings=2&n_A=6&A_max=6.0", ".wb-gq-run button", "sweep done"),
-    "phase_retrieval": ("?size=64&runs=24&iterations=300&chunk=8", ".wb-phase-run button", "done:"),
-    "attention_maps": ("?text=The+cat+sat+on+the+mat+because+it+was+warm.", None, "tokens"),
-}
+from workbench.family import dashboards  # noqa: E402
+from workbench.serve import command  # noqa: E402
 
 
 def main() -> None:
@@ -48,10 +40,10 @@ def main() -> None:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
             page = browser.new_page(viewport={"width": 1400, "height": 900})
-            for entry in catalog():
+            for entry in dashboards():
                 if args.only and entry.slug not in args.only:
                     continue
-                query, button, done = SCENES.get(entry.slug, ("", None, None))
+                query, button, done = entry.thumbnail
                 page.goto(f"http://localhost:{port}/{entry.slug}{query}", timeout=120_000)
                 page.wait_for_function("() => window.Bokeh !== undefined && Bokeh.documents.length > 0",
                                        timeout=120_000)

@@ -65,4 +65,4 @@ def test_flagged_points_are_drawn_hollow():
     assert opts.get("fill_alpha") == 0
     curve = [el for el in overlay if isinstance(el, hv.Curve)][0]
     assert list(curve.data["A"]) == [1.0]  # the curve does not pass through the flagged point
-    assert math.isclose(float(plots.x_axis(np.array([8.0]), "s_T vs A/log A")[0]), 8 / math.log(8))
+    assert math.isclose(float(plots.view_x(np.array([8.0]), "s_T vs A/log A")[0]), 8 / math.log(8))

@@ -32,8 +32,8 @@ def _both(obj, **opts):
     return obj.opts(backend="bokeh", **opts).opts(backend="matplotlib", **opts)
 
 
-def x_axis(A: np.ndarray, view: str) -> np.ndarray:
-    """The plotted abscissa of amplitudes ``A`` in ``view`` (A, or A/log A for A > e)."""
+def view_x(A: np.ndarray, view: str) -> np.ndarray:
+    """The horizontal coordinate of amplitudes ``A`` in ``view`` (A, or A/log A for the inviscid law)."""
     A = np.asarray(A, dtype=float)
     if view == "s_T vs A/log A":
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -77,7 +77,7 @@ def speed_curves(ds: xr.Dataset, view: str = "s_T vs A",
         A = ds.A.values.astype(float)
         s, e = one.s_T.values.astype(float), one.s_T_error.values.astype(float)
         flag = one.flag.values.astype(str) if "flag" in one else np.full(len(A), "")
-        x = x_axis(A, view)
+        x = view_x(A, view)
         ok = np.isfinite(x) & np.isfinite(s)
         if view == "log-log":
             ok &= (x > 0) & (s > 0)
@@ -103,7 +103,7 @@ def speed_curves(ds: xr.Dataset, view: str = "s_T vs A",
         items.append(law)
     for model, a in (a_star or {}).items():
         if np.isfinite(a):
-            xa = x_axis(np.array([a]), view)[0]
+            xa = view_x(np.array([a]), view)[0]
             if np.isfinite(xa):
                 line = _both(hv.VLine(xa), color=COLORS.get(model, "black"))
                 items.append(line.opts(line_dash="dashed", backend="bokeh").opts(linestyle="--",
@@ -123,7 +123,7 @@ def _growth_law(pts: Mapping[float, float], view: str) -> hv.Curve | None:
         return None
     c = float(np.median([pts[a] * math.log(a) / a for a in A]))
     grid = np.linspace(A.min(), A.max(), 50) if len(A) > 1 else A
-    x = x_axis(grid, view)
+    x = view_x(grid, view)
     return hv.Curve((x, c * grid / np.log(grid)), "x", "s_T", label=f"{c:.2f} A/log A").opts(
         color="gray", backend="bokeh").opts(line_dash="dotted", backend="bokeh").opts(
         color="gray", linestyle=":", backend="matplotlib")

@@ -35,7 +35,7 @@ from typing import Any
 import torch
 import xarray as xr
 
-from .. import results
+from .. import budget, results
 from .diagnostics import diagnose
 from .estimator import estimate_speed
 from .flows import FLOWS
@@ -119,6 +119,7 @@ def flame_speed(model: str = "inviscid", flow: str = "cellular", A: Any = 1.0, *
         sched = schedule(prob, t_final=opt.t_final, crossings=crossings, dt=opt.dt, cfl=opt.cfl,
                          window=opt.window)
         work = len(prob.A) * n * n * int(sched.n_steps.max())
+        budget.fits("t_final", 16 * len(prob.A) * (int(sched.n_steps.max()) + 1), work, budget.GEQUATION_RATE, dev)
         wanted = opt.compile in (True, "reduce-overhead") or (opt.compile == "auto" and work > COMPILE_ABOVE)
         mode = None
         if wanted and not opt.use_numba:

@@ -38,6 +38,10 @@ STRAIN_MODELS = ("strain", "curvature-strain")
 class FlameSpeedExplorer(pn.viewable.Viewer):
     """s_T(A) sweeps of G-equation models with per-point fronts and histories."""
 
+    # the view's parameters: in the URL, in the parameters JSON and in exported data
+    shared = ["models", "flow", "A_min", "A_max", "n_A", "d", "omega", "B", "grid", "crossings", "batch", "view"]
+    filename = "gequation_sweeps"
+
     models = param.ListSelector(default=["inviscid", "strain"], objects=list(MODELS),
                                 doc="G-equation models to sweep")
     flow = param.Selector(default="cellular", objects=list(FLOWS), doc="periodic flow")
@@ -210,7 +214,7 @@ class FlameSpeedExplorer(pn.viewable.Viewer):
         best, dist = None, np.inf
         for model, pts in self.points.items():
             for a, (s, _e, _flag) in pts.items():
-                xa = plots.x_axis(np.array([a]), self.view)[0]
+                xa = plots.view_x(np.array([a]), self.view)[0]
                 if not np.isfinite(xa):
                     continue
                 if self.view == "log-log" and s > 0 and xa > 0 and x > 0 and y > 0:

@@ -1,7 +1,7 @@
 """Interactive HJ smoothing explorer: drag t and beta, compare optimizers, click to start.
 
-:class:`HJExplorer` is a ``pn.viewable.Viewer`` whose bounded ``param`` parameters
-drive everything: the landscape (built in, or a typed formula parsed safely), the
+:class:`HJExplorer` is an :class:`~workbench.ui.Explorer` whose bounded ``param`` parameters
+drive everything (its controls are generated from them): the landscape (built in, or a typed formula parsed safely), the
 grid, the HJ time ``t`` and inverse temperature ``beta``, and the optimizer study.
 Changing ``t`` or ``beta`` recomputes the envelopes (linear-time Moreau envelope,
 log-domain local entropy) off the event loop, newest request winning; "Run
@@ -14,6 +14,7 @@ usable. Works in a JupyterLab cell and under ``panel serve``.
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 from typing import Any
 
 import holoviews as hv
@@ -23,13 +24,13 @@ import param
 import xarray as xr
 
 from .. import results
-from ..ui import ExportButtons, LatestRunner, Status, in_server
-from ..ui.tasks import BACKGROUND
+from .. import results
+from ..ui import Explorer, in_server
+from ..ui.cache import ResultCache
 from ..ui.live_image import LiveImage
 from . import plots
 from .compare import compare_optimizers
 from .landscapes import LANDSCAPES, from_formula, get
-from .network import mlp_digits  # noqa: F401  registers the network landscape
 from .optimizers import METHODS, Settings
 from .smoothing import smooth_landscape
 
@@ -37,15 +38,35 @@ NETWORK = "mlp_digits"
 NETWORK_LIMITS = {"n": 64, "n_starts": 200}  # each network-loss evaluation is a forward pass
 DEFAULT_FORMULA = "(x**2 - 1)**2 + (y**2 - 1)**2 + 0.3*sin(6*x)*sin(6*y)"
 REST_MS = 500  # the local entropy is requested once the controls have rested this long
+SMOOTHINGS = ResultCache(max_items=32)  # finished envelopes, shared by the server's sessions
 
 
-@pn.cache(max_items=32, hash_funcs={threading.Event: lambda _e: b"cancel"})
-def cached_smoothing(landscape: str, formula: str, dim: int, n: int, t: float, beta: float | None,
-                     device: str, cancel: threading.Event | None = None) -> xr.Dataset:
-    """Envelopes for these settings, shared across sessions (a pure function of its arguments;
-    ``cancel`` is not part of the key: a cancelled call raises and caches nothing)."""
-    land = from_formula(formula, dim) if landscape == "formula" else get(landscape)
-    return smooth_landscape(land, dim, n, [t], beta, device=device or None, cancel=cancel)
+@dataclass(frozen=True)
+class SmoothingKey:
+    """What a smoothing result is a pure function of (``beta`` None: the inviscid pass only)."""
+
+    landscape: str
+    formula: str
+    dim: int
+    n: int
+    t: float
+    beta: float | None
+    device: str
+
+    def compute(self, cancel: threading.Event | None = None) -> xr.Dataset:
+        """The envelopes for these settings, from the shared cache when another session asked first
+        (a cancelled computation raises and stores nothing)."""
+        ds = SMOOTHINGS.get(self)
+        if ds is None:
+            land = from_formula(self.formula, self.dim) if self.landscape == "formula" else get(self.landscape)
+            ds = smooth_landscape(land, self.dim, self.n, [self.t], self.beta, device=self.device or None,
+                                  cancel=cancel)
+            SMOOTHINGS.put(self, ds)
+        return ds
+
+    def job(self, cancel: threading.Event) -> tuple[SmoothingKey, xr.Dataset]:
+        """A runner job: the result with the key it answers (a stale answer is then recognised)."""
+        return self, self.compute(cancel)
 
 
 def landscape_id(ds: xr.Dataset) -> str:
@@ -54,30 +75,49 @@ def landscape_id(ds: xr.Dataset) -> str:
     return repr(sorted(params.items())) + str(ds.attrs.get("device"))
 
 
-class HJExplorer(pn.viewable.Viewer):
+class HJExplorer(Explorer):
     """Landscape, Moreau envelope, local entropy, prox map, optimizer trajectories and histograms."""
 
-    landscape = param.Selector(default="rastrigin", objects=[*LANDSCAPES, NETWORK, "formula"],
+    shared = ("landscape", "formula", "dim", "n", "t", "beta", "viscous", "methods", "n_starts", "n_steps", "lr",
+              "delta", "seed")
+    filename = "hj_landscape"
+    run_label = "Run optimizers"
+    css_prefix = "wb-hj"
+    widgets = {
+        "dim": pn.widgets.RadioButtonGroup,
+        "n": {"step": 32},
+        "beta": {"step": 0.1},
+        "methods": {"type": pn.widgets.CheckBoxGroup, "inline": False},
+        "n_starts": {"type": pn.widgets.IntInput, "css_classes": ["wb-hj-starts"]},
+        "n_steps": {"type": pn.widgets.IntInput, "css_classes": ["wb-hj-steps"]},
+        "lr": pn.widgets.FloatInput,
+        "delta": pn.widgets.FloatInput,
+        "seed": pn.widgets.IntInput,
+    }
+
+    landscape = param.Selector(default="rastrigin", objects=[*LANDSCAPES, NETWORK, "formula"], label="Landscape",
                                doc="test landscape (mlp_digits: loss of a small network on a 2-D slice)")
-    formula = param.String(default=DEFAULT_FORMULA, doc="formula in x (1-D) or x, y (2-D), when landscape = formula")
-    dim = param.Selector(default=2, objects=[1, 2], doc="dimension of the landscape view")
-    n = param.Integer(default=256, bounds=(32, 1024), doc="grid points per axis")
-    t = param.Number(default=0.1, bounds=(0.001, 2.0), step=0.001, doc="HJ time t (smoothing scale)")
-    beta = param.Number(default=10.0, bounds=(0.1, 1000.0), doc="inverse temperature beta (viscosity 1/(2 beta))")
-    viscous = param.Boolean(default=True, doc="also show the viscous solution (local entropy)")
-    methods = param.ListSelector(default=list(METHODS), objects=list(METHODS), doc="optimizers compared")
-    n_starts = param.Integer(default=1000, bounds=(1, 100_000), doc="random starts per optimizer")
-    n_steps = param.Integer(default=30, bounds=(1, 1000), doc="steps per run")
-    lr = param.Number(default=3e-3, bounds=(1e-5, 1.0), doc="gradient-descent step size")
-    delta = param.Number(default=0.1, bounds=(1e-3, 10.0), doc="HJ-prox smoothing delta")
+    formula = param.String(default=DEFAULT_FORMULA, label="Formula (x, y)",
+                           doc="formula in x (1-D) or x, y (2-D), when landscape = formula")
+    dim = param.Selector(default=2, objects=[1, 2], label="Dimension", doc="dimension of the landscape view")
+    n = param.Integer(default=256, bounds=(32, 1024), label="Grid points per axis", doc="grid points per axis")
+    t = param.Number(default=0.1, bounds=(0.001, 2.0), step=0.001, label="t", doc="HJ time t (smoothing scale)")
+    beta = param.Number(default=10.0, bounds=(0.1, 1000.0), label="beta",
+                        doc="inverse temperature beta (viscosity 1/(2 beta))")
+    viscous = param.Boolean(default=True, label="Show local entropy (viscous)",
+                            doc="also show the viscous solution (local entropy)")
+    methods = param.ListSelector(default=list(METHODS), objects=list(METHODS), label="Optimizers",
+                                 doc="optimizers compared")
+    n_starts = param.Integer(default=1000, bounds=(1, 100_000), label="Starts", doc="random starts per optimizer")
+    n_steps = param.Integer(default=30, bounds=(1, 1000), label="Steps", doc="steps per run")
+    lr = param.Number(default=3e-3, bounds=(1e-5, 1.0), label="GD step size", doc="gradient-descent step size")
+    delta = param.Number(default=0.1, bounds=(1e-3, 10.0), label="HJ-prox delta", doc="HJ-prox smoothing delta")
     start_x = param.Number(default=None, allow_None=True, doc="x of the tracked start (click the trajectory plot)")
     start_y = param.Number(default=None, allow_None=True, doc="y of the tracked start")
-    seed = param.Integer(default=0, bounds=(0, 2**31 - 1), doc="seed of the random starts")
-    device = param.String(default="", doc="compute device ('' = WORKBENCH_DEVICE or auto)")
+    seed = param.Integer(default=0, bounds=(0, 2**31 - 1), label="Seed", doc="seed of the random starts")
 
     def __init__(self, **params: Any):
         super().__init__(**params)
-        self.status = Status()
         self.smoothing: xr.Dataset | None = None
         self.optimization: xr.Dataset | None = None
         self._env = pn.pane.HoloViews(None, sizing_mode="stretch_width", name="envelopes",
@@ -103,16 +143,20 @@ class HJExplorer(pn.viewable.Viewer):
         self._summary = pn.pane.Markdown("", css_classes=["wb-hj-summary"])
         self._tap: hv.streams.Tap | None = None
         # the inviscid pass takes milliseconds: no busy bar (toggling it costs more than the pass)
-        self._env_runner = LatestRunner(self._show_smoothing, self.status.error)
-        # the local entropy is O(n) per point: one background worker serves all sessions
-        self._visc_runner = LatestRunner(self._show_viscous, self.status.error, executor=BACKGROUND)
-        self._opt_runner = LatestRunner(self._show_optimization, self.status.error, self.status.busy)
-        self._run_btn = pn.widgets.Button(label="Run optimizers", color="primary",
-                                          css_classes=["wb-hj-run"])
-        self._run_btn.on_click(lambda _e: self.optimize())
-        self.export = ExportButtons(figure=self.figure, data=self.data, filename="hj_landscape")
+        self._env_runner = self.runner(self._show_smoothing, busy=False)
+        # the local entropy is O(n) per point: refinement passes share one low-priority worker
+        self._visc_runner = self.runner(self._show_viscous, pool="background", busy=False)
+        self._opt_runner = self.runner(self._show_optimization, pool="heavy")
         self._network_limits()
-        self.recompute()
+        self.when_loaded(self.recompute)
+
+    def run(self) -> None:
+        self.optimize()
+
+    def check_state(self, values: dict[str, Any]) -> None:
+        """A typed formula must parse in the chosen dimension before a link or file applies it."""
+        if values["landscape"] == "formula":
+            from_formula(values["formula"], int(values["dim"])).check_dim(int(values["dim"]))
 
     # ---- compute ---------------------------------------------------------------------------------
 
@@ -121,8 +165,9 @@ class HJExplorer(pn.viewable.Viewer):
             return from_formula(self.formula, int(self.dim))
         return get(self.landscape)
 
-    def _key(self, beta: float | None) -> tuple:
-        return (self.landscape, self.formula, int(self.dim), int(self.n), float(self.t), beta, self.device)
+    def _key(self, beta: float | None) -> SmoothingKey:
+        return SmoothingKey(self.landscape, self.formula, int(self.dim), int(self.n), float(self.t), beta,
+                            self.compute_device or "")
 
     @param.depends("landscape", watch=True)
     def _network_limits(self) -> None:
@@ -141,20 +186,21 @@ class HJExplorer(pn.viewable.Viewer):
         local entropy (O(n) per point) follows in a second request that a newer drag
         event supersedes, so it is computed when the slider rests.
         """
+        self._visc_runner.cancel()  # a local-entropy pass for older settings is stale now
         try:
             self._landscape().check_dim(int(self.dim))  # parse errors show before any work
+            key = self._key(None)
         except (ValueError, TypeError) as exc:
+            self._env_runner.cancel()  # an answer for older settings must not replace this message
             self.status.error(exc)
             return
-        key = self._key(None)
-        self._visc_runner.cancel()  # a local-entropy pass for older settings is stale now
-        self._env_runner.submit(lambda cancel: cached_smoothing(*key))
+        self.status.clear_error()  # a valid request: an older error no longer applies
+        self._env_runner.submit(key.job)
         if self.viscous:
             self._request_viscous_at_rest()
 
     def _request_viscous(self) -> None:
-        key = self._key(float(self.beta))
-        self._visc_runner.submit(lambda cancel: cached_smoothing(*key, cancel=cancel))
+        self._visc_runner.submit(self._key(float(self.beta)).job)
 
     def optimize(self) -> None:
         """Run the selected optimizers at the current t from the same starts."""
@@ -173,17 +219,22 @@ class HJExplorer(pn.viewable.Viewer):
             starts = [[self.start_x] if dim == 1 else [self.start_x, self.start_y or 0.0]]
         kwargs = dict(dim=dim, methods=list(self.methods), t=[float(self.t)], n_starts=int(self.n_starts),
                       n_steps=int(self.n_steps), seed=int(self.seed), settings=settings, starts=starts,
-                      track=8, device=self.device or None)
+                      track=8, device=self.compute_device)
+        runner = self._opt_runner
 
         def job(cancel: threading.Event) -> xr.Dataset:
-            return compare_optimizers(land, cancel=cancel, progress=self.status.progress, **kwargs)
+            return compare_optimizers(land, cancel=cancel, **kwargs,
+                                      progress=lambda *a: runner.post(self.status.progress, *a))
 
         self.status.progress(0.0, f"running {self.n_starts} starts x {len(self.methods)} optimizers ...")
         self._opt_runner.submit(job)
 
     # ---- views -----------------------------------------------------------------------------------
 
-    def _show_smoothing(self, ds: xr.Dataset) -> None:
+    def _show_smoothing(self, answer: tuple[SmoothingKey, xr.Dataset]) -> None:
+        key, ds = answer
+        if key != self._key(None):
+            return  # a stale answer: the controls have moved on
         self.smoothing = ds
         key, self._landscape_key = self._landscape_key, landscape_id(ds)
         new_landscape = self._landscape_key != key
@@ -199,9 +250,7 @@ class HJExplorer(pn.viewable.Viewer):
         self._show_layout(ds.f.ndim)
         if new_landscape:  # the landscape under the trajectories changed
             self._show_trajectories()
-        if self.status.value < 0:
-            self.status.info(f"t = {float(ds.t[0]):.3g}: Moreau envelope on {' x '.join(map(str, ds.f.shape))} points in "
-                             f"{float(ds.attrs['elapsed_s']) * 1e3:.0f} ms")
+        self._report(ds, "Moreau envelope")
 
     def _draw_envelopes(self, ds: xr.Dataset, new_landscape: bool, viscous_only: bool = False) -> None:
         """1-D: the curves, re-rendered; 2-D: f, u (and u_beta) maps, updated in place."""
@@ -242,15 +291,19 @@ class HJExplorer(pn.viewable.Viewer):
 
         doc.add_timeout_callback(at_rest, REST_MS)
 
-    def _show_viscous(self, ds: xr.Dataset) -> None:
-        current = self._key(float(self.beta))
-        if results.parameters(ds).get("t") != [current[4]] or results.parameters(ds).get("beta") != current[5]:
+    def _show_viscous(self, answer: tuple[SmoothingKey, xr.Dataset]) -> None:
+        key, ds = answer
+        if key != self._key(float(self.beta)):
             return  # a stale answer: the slider has moved on
         self.smoothing = ds
         self._draw_envelopes(ds, new_landscape=False, viscous_only=True)
-        if self.status.value < 0:
-            self.status.info(f"t = {float(ds.t[0]):.3g}: envelopes on {' x '.join(map(str, ds.f.shape))} points in "
-                             f"{float(ds.attrs['elapsed_s']) * 1e3:.0f} ms (local entropy included)")
+        self._report(ds, "envelopes", " (local entropy included)")
+
+    def _report(self, ds: xr.Dataset, what: str, extra: str = "") -> None:
+        """Say what was computed, unless a job's progress or an error holds the status line."""
+        if self.status.value < 0 and self.status.kind != "danger":
+            self.status.info(f"t = {float(ds.t[0]):.3g}: {what} on {' x '.join(map(str, ds.f.shape))} points in "
+                             f"{float(ds.attrs['elapsed_s']) * 1e3:.0f} ms{extra}")
 
     def _show_optimization(self, ds: xr.Dataset) -> None:
         self.optimization = ds
@@ -297,40 +350,10 @@ class HJExplorer(pn.viewable.Viewer):
 
     # ---- layout ----------------------------------------------------------------------------------
 
-    @staticmethod
-    def _live_sliders(*sliders: pn.widgets.Widget) -> tuple[pn.widgets.Widget, ...]:
-        """Sliders whose every step is computed: Panel's 50 ms debounce of browser events is cut to
-        5 ms (a newer value supersedes a running request anyway, see LatestRunner)."""
-        for slider in sliders:
-            slider._debounce = 5
-        return sliders
-
-    def controls(self) -> pn.Column:
-        w = pn.widgets
+    def view(self) -> pn.viewable.Viewable:
         return pn.Column(
-            w.Select.from_param(self.param.landscape, name="Landscape", css_classes=["wb-hj-landscape"]),
-            w.TextInput.from_param(self.param.formula, name="Formula (x, y)", css_classes=["wb-hj-formula"]),
-            w.RadioButtonGroup.from_param(self.param.dim, name="Dimension", css_classes=["wb-hj-dim"]),
-            w.IntSlider.from_param(self.param.n, name="Grid points per axis", step=32, css_classes=["wb-hj-n"]),
-            *self._live_sliders(w.FloatSlider.from_param(self.param.t, name="t", css_classes=["wb-hj-t"]),
-                                w.FloatSlider.from_param(self.param.beta, name="beta", step=0.1,
-                                                         css_classes=["wb-hj-beta"])),
-            w.Checkbox.from_param(self.param.viscous, name="Show local entropy (viscous)"),
-            w.CheckBoxGroup.from_param(self.param.methods, name="Optimizers", inline=False,
-                                       css_classes=["wb-hj-methods"]),
-            w.IntInput.from_param(self.param.n_starts, name="Starts", css_classes=["wb-hj-starts"]),
-            w.IntInput.from_param(self.param.n_steps, name="Steps", css_classes=["wb-hj-steps"]),
-            w.FloatInput.from_param(self.param.lr, name="GD step size"),
-            w.FloatInput.from_param(self.param.delta, name="HJ-prox delta"),
-            w.IntInput.from_param(self.param.seed, name="Seed"),
-            self._run_btn, self.export, sizing_mode="stretch_width")
-
-    def __panel__(self) -> pn.viewable.Viewable:
-        return pn.Column(
-            self.status,
             pn.Row(self._env, sizing_mode="stretch_width"),
             self._maps_row,
             pn.Row(self._traj, self._prox, self._maps["prox"], sizing_mode="stretch_width"),
             pn.Row(self._hist, self._summary, sizing_mode="stretch_width"),
             sizing_mode="stretch_width")
-

@@ -21,7 +21,8 @@ With ``v = F^-1 P_M F u`` (the magnitude projection in real space) and
   Moreau-Yosida smoothing of both constraints::
 
       z^ = z - t F y
-      z+ = (t P_M(z^) + sigma z^) / (t + sigma)
+      z+ = prox_{t g_sigma}(z^) = (t P_M(z^) + sigma z^) / (t + sigma)   (least squares;
+           ``likelihood="poisson"``: the Poisson fidelity's prox, :mod:`~workbench.phase.fidelity`)
       y^ = y + s F^-1 (2 z+ - z)
       y+ = G [y^ - P_S(y^)]
 
@@ -44,6 +45,7 @@ import numpy as np
 import torch
 
 from .. import validate
+from . import fidelity
 from .reconstruction import Reconstruction
 
 SMOOTHING = ("R", "F", "RF", "none")
@@ -150,7 +152,7 @@ class Iteration(Operator):
 def _real_space(rec: Reconstruction) -> torch.Tensor:
     """The real-space iterate ``u`` (leaving GPS's primal-dual form if needed)."""
     if len(rec.state) > 1:
-        rec.convert(lambda st: {"u": st["u"]})
+        rec.convert(lambda st: {"u": st["u"].real.contiguous() if st["u"].is_complex() else st["u"]})
     return rec.u
 
 
@@ -168,7 +170,7 @@ class ER(Iteration):
     """Error reduction: ``u+ = P_S F^-1 P_M F u``."""
 
     def step(self, rec: Reconstruction) -> None:
-        rec.set_state(u=rec.physics.project_support(_projected(rec, _real_space(rec))))
+        rec.set_state(u=rec.project_support(_projected(rec, _real_space(rec))))
 
 
 class HIO(Iteration):
@@ -179,7 +181,7 @@ class HIO(Iteration):
 
     def update(self, rec: Reconstruction, u: torch.Tensor) -> torch.Tensor:
         v = _projected(rec, u)
-        return torch.lerp(u - self.beta * v, v, rec.physics.constraint_weight(v))
+        return torch.lerp(u - self.beta * v, v, rec.constraint_weight(v))
 
     def step(self, rec: Reconstruction) -> None:
         rec.set_state(u=self.update(rec, _real_space(rec)))
@@ -194,7 +196,7 @@ class RAAR(Iteration):
     def step(self, rec: Reconstruction) -> None:
         u = _real_space(rec)
         v = _projected(rec, u)
-        keep = rec.physics.constraint_weight(2 * v - u)
+        keep = rec.constraint_weight(2 * v - u)
         rec.set_state(u=torch.lerp(self.beta * u + (1 - 2 * self.beta) * v, v, keep))
 
 
@@ -216,15 +218,19 @@ class OSS(HIO):
         v = _projected(rec, u)
         feedback = u - self.beta * v
         smooth = p.inverse(p.forward(feedback) * p.fourier_gaussian(self.alpha * p.size))
-        inside = torch.lerp(feedback, v, p.constraint_weight(v))
-        rec.set_state(u=torch.lerp(smooth, inside, p.support_weight))
+        inside = torch.lerp(feedback, v, rec.constraint_weight(v))
+        rec.set_state(u=torch.lerp(smooth, inside, rec.support_weight.expand_as(v)))
 
 
 def _primal_dual(rec: Reconstruction) -> dict[str, torch.Tensor]:
     """GPS's iterate: ``u = F^-1 z`` (kept to save an FFT), ``z = F u``, dual ``y`` (0 at start)."""
     p = rec.physics
     if "z" not in rec.state:
-        rec.convert(lambda st: {"u": st["u"], "z": p.forward(st["u"]), "y": torch.zeros_like(st["u"])})
+        def to_primal_dual(st: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+            z = p.forward(st["u"])
+            u = p.inverse_field(z)  # complex on the complex path: GPS's y and F^-1 z are complex fields there
+            return {"u": u, "z": z, "y": torch.zeros_like(u)}
+        rec.convert(to_primal_dual)
     return rec.state
 
 
@@ -232,8 +238,9 @@ class GPS(Iteration):
     """One primal-dual step of generalized proximal smoothing (see the module docstring)."""
 
     def __init__(self, sigma: float = 0.0, alpha: float | None = 2.0, t: float = 1.0, s: float = 0.9,
-                 smoothing: str = "R"):
+                 smoothing: str = "R", likelihood: str = "gaussian"):
         self.sigma = validate.number("sigma", sigma, lo=0, hi=1e6)
+        self.likelihood = validate.choice("likelihood", likelihood, fidelity.LIKELIHOODS)
         self.t = validate.number("t", t, lo=0, hi=100, lo_open=True)
         self.s = validate.number("s", s, lo=0, hi=100, lo_open=True)
         self.smoothing = validate.choice("smoothing", smoothing, SMOOTHING)
@@ -246,14 +253,12 @@ class GPS(Iteration):
         st = _primal_dual(rec)
         z, y, a = st["z"], st["y"], st["u"]
         zh = z - self.t * p.forward(y)
-        zp = p.project_magnitude(zh)
-        if self.sigma > 0:
-            zp = (self.t * zp + self.sigma * zh) / (self.t + self.sigma)
-        b = p.inverse(zp)
+        zp = p.prox_fidelity(zh, self.likelihood, self.t, self.sigma)
+        b = p.inverse_field(zp)
         yh = y + self.s * (2 * b - a)
-        r = yh - p.project_support(yh)
+        r = yh - rec.project_support(yh)
         if "R" in self.smoothing:
-            r = p.inverse(p.forward(r) * p.fourier_gaussian(self.alpha * p.size / math.sqrt(self.s)))
+            r = p.inverse_field(p.forward(r) * p.fourier_gaussian(self.alpha * p.size / math.sqrt(self.s)))
         if "F" in self.smoothing:
             r = r * p.real_gaussian(2 * math.pi * self.alpha * p.size / math.sqrt(self.s))
         rec.set_state(u=b, z=zp, y=r)
@@ -293,14 +298,15 @@ def oss(iterations: int = 2000, beta: float = 0.9, stages: int = 10,
 
 
 def gps(iterations: int = 2000, t: float = 1.0, s: float = 0.9, sigma: float | Sequence[float] = (1e-3, 0.1),
-        stages: int = 10, alpha: float | Sequence[float] = (2.0, 0.2), smoothing: str = "R") -> Operator:
+        stages: int = 10, alpha: float | Sequence[float] = (2.0, 0.2), smoothing: str = "R",
+        likelihood: str = "gaussian") -> Operator:
     """GPS schedule: ``stages`` blocks with ``sigma`` stepped geometrically upward and ``alpha``
     linearly down (units of N), restarting each stage from the best ``(z, y)``."""
     iterations = validate.integer("iterations", iterations, lo=1, hi=10_000_000)
     stages = validate.integer("stages", stages, lo=1, hi=max(1, iterations))
     sigmas = _stage_values("sigma", sigma, stages, geometric=True)
     alphas = _stage_values("alpha", alpha, stages, geometric=False)
-    return _staged([GPS(sigma=sg, alpha=a, t=t, s=s, smoothing=smoothing) ** n
+    return _staged([GPS(sigma=sg, alpha=a, t=t, s=s, smoothing=smoothing, likelihood=likelihood) ** n
                     for sg, a, n in zip(sigmas, alphas, split(iterations, stages))])
 
 

@@ -105,6 +105,16 @@ def real_space_error(recon: torch.Tensor, truth: torch.Tensor, upsample: int = 2
     return torch.linalg.vector_norm(aligned - t, dim=(-2, -1)) / torch.linalg.vector_norm(t)
 
 
+def ring_sum(x: torch.Tensor) -> torch.Tensor:
+    """Sums of ``x [..., N, N]`` (FFT order) over the rings ``r <= |k| < r + 1`` (k in DFT pixels), ``r < N/2``."""
+    n = x.shape[-1]
+    k = torch.fft.fftfreq(n, device=x.device) * n
+    ring = torch.sqrt(k[:, None] ** 2 + k[None, :] ** 2).floor().long().clamp_max(n // 2).flatten()
+    flat = x.flatten(-2)
+    out = torch.zeros(flat.shape[:-1] + (n // 2 + 1,), dtype=flat.dtype, device=flat.device)
+    return out.index_add_(-1, ring, flat)[..., : n // 2]
+
+
 def frc(a: torch.Tensor, b: torch.Tensor) -> tuple[np.ndarray, torch.Tensor]:
     """Fourier ring correlation of images ``a [..., N, N]`` with ``b [N, N]``.
 
@@ -113,12 +123,6 @@ def frc(a: torch.Tensor, b: torch.Tensor) -> tuple[np.ndarray, torch.Tensor]:
     """
     n = a.shape[-1]
     fa, fb = torch.fft.fft2(a), torch.fft.fft2(b.to(a.dtype))
-    k = torch.fft.fftfreq(n, device=a.device) * n
-    ring = torch.sqrt(k[:, None] ** 2 + k[None, :] ** 2).floor().long().clamp_max(n // 2).flatten()
-    def ring_sum(x: torch.Tensor) -> torch.Tensor:
-        flat = x.flatten(-2)
-        out = torch.zeros(flat.shape[:-1] + (n // 2 + 1,), dtype=flat.dtype, device=flat.device)
-        return out.index_add_(-1, ring, flat)[..., : n // 2]
     num = ring_sum((fa * fb.conj()).real)
     den = torch.sqrt(ring_sum(fa.abs() ** 2) * ring_sum(fb.abs() ** 2).clamp_min(1e-300))
     values = num / den.clamp_min(torch.finfo(den.dtype).tiny)

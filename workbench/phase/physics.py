@@ -18,12 +18,22 @@ A beamstop hides the centre of the pattern: pixels within ``beamstop`` of
 (``rfft2``/``irfft2``, half the work of complex FFTs) on the half plane
 ``N x (N/2 + 1)``. For a real object ``|F u(k)| = |F u(-k)|`` (Friedel), so the
 magnitudes used for the projection are the Friedel average of ``M(k)`` and
-``M(-k)`` (where only one of the pair is measured, that one). This is exactly
-what ``Re F^-1`` of a full complex projection would give. The Fourier error
-``R_F`` is still evaluated against the raw ``M`` on all measured pixels.
+``M(-k)`` (where only one of the pair is measured, that one). For an algorithm
+whose iterate is a real image (ER, HIO, RAAR, OSS, and GPS with ``sigma = 0``
+on Friedel-symmetric data) this is exactly what ``Re F^-1`` of a full complex
+projection gives. It is *not* exact for GPS with ``sigma > 0`` on noisy data:
+its Fourier-space variable ``z`` persists between iterations and, with the raw
+magnitudes, is not Hermitian; ``FourierMagnitude(..., fft="complex")`` is that
+path (full-plane complex FFTs on the raw ``M``). The Fourier error ``R_F`` is
+evaluated against the raw ``M`` on all fitted pixels in both.
+
+Masked pixels (``missing``, and free pixels left out for cross-validation) are
+free in the magnitude projection: ``P_M`` leaves ``z(k)`` unchanged there
+rather than setting it to zero, in every algorithm.
 
 Data files: ``.npy`` (intensity), ``.npz`` and HDF5 (``intensity`` or
-``data``, optional ``mask`` and ``support``). Patterns in files are centred
+``data``, optional ``mask`` and ``support``), and CXI files in the CXIDB
+layout (:mod:`~workbench.phase.cxi`). Patterns in files are centred
 (``k = 0`` in the middle, as on a detector); ``mask`` nonzero marks bad or
 missing pixels (the PyNX convention).
 """
@@ -40,7 +50,8 @@ import numpy as np
 import torch
 
 from .. import runtime, validate
-from .projections import constraint_weight, magnitude_projection, modulus, support_projection
+from .fidelity import PROXES
+from .projections import constraint_weight, magnitude_projection, modulus, squared_modulus, support_projection
 
 MAX_FLUX = 1e15
 MIN_ARRAY, MAX_ARRAY = 16, 4096
@@ -65,9 +76,36 @@ def beamstop_mask(size: int, radius: float) -> np.ndarray:
     return frequency_radius2((size, size)) <= radius**2 if radius > 0 else np.zeros((size, size), bool)
 
 
+def detector_gaps(size: int, width: int) -> np.ndarray:
+    """Missing pixels (True, FFT order) of the gaps of a four-module detector: a horizontal and a
+    vertical band ``|k| <= width / 2`` through ``k = 0`` (``2 floor(width / 2) + 1`` pixels); none for 0."""
+    validate.integer("gap_width", width, lo=0, hi=size // 4)
+    k = np.abs(np.fft.fftfreq(size) * size)
+    band = k <= width / 2 if width else np.zeros(size, bool)
+    return band[:, None] | band[None, :]
+
+
+def with_mask(m: "Measurement", beamstop: float = 0.0, gap_width: int = 0) -> "Measurement":
+    """``m`` with a beamstop of radius ``beamstop`` and detector gaps of ``gap_width`` pixels added to its mask."""
+    missing = m.missing | beamstop_mask(m.size, beamstop) | detector_gaps(m.size, gap_width)
+    return Measurement(intensity=m.intensity, missing=missing, support=m.support, truth=m.truth, flux=m.flux,
+                       noise=m.noise)
+
+
 def poisson_intensity(expected: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
     """Photon counts ``I ~ Poisson(expected)`` (mean and variance both equal ``expected``)."""
     return torch.poisson(expected, generator=generator)
+
+
+def poisson_deviance(observed: torch.Tensor, model: torch.Tensor) -> torch.Tensor:
+    """Per-pixel Poisson negative log-likelihood ratio ``I_c - I + I log(I / I_c)`` (0 at ``I_c = I``).
+
+    This is ``-log P(I | I_c) + log P(I | I)`` for Poisson counts (PyNX's normalised LLK);
+    its mean over pixels is about 1/2 when the model intensities ``I_c`` are the true ones.
+    """
+    tiny = torch.finfo(model.dtype).tiny
+    ratio = torch.where(observed > 0, observed / model.clamp_min(tiny), 1.0)
+    return model - observed + torch.xlogy(observed, ratio)
 
 
 def dilate(mask: np.ndarray, pixels: int) -> np.ndarray:
@@ -234,7 +272,11 @@ def _read_arrays(path: Path) -> dict[str, np.ndarray]:
         if suffix == ".npz":
             with np.load(path, allow_pickle=False) as f:
                 return {k: f[k] for k in f.files}
-        if suffix in (".h5", ".hdf5", ".cxi", ".nxs"):
+        if suffix == ".cxi":
+            from .cxi import read_arrays
+
+            return read_arrays(path)
+        if suffix in (".h5", ".hdf5", ".nxs"):
             import h5py
 
             out: dict[str, np.ndarray] = {}
@@ -245,6 +287,8 @@ def _read_arrays(path: Path) -> dict[str, np.ndarray]:
                         out.setdefault(name, out[name.split("/")[-1]])
                 f.visititems(visit)
             return out
+    except ValueError:
+        raise
     except Exception as exc:
         raise ValueError(f"data file {str(path)!r} could not be read: {exc}") from None
     raise ValueError(f"data file {str(path)!r} must be .npy, .npz or HDF5 (.h5, .hdf5, .cxi, .nxs)")
@@ -289,40 +333,74 @@ def _centre_pixel(shape: tuple[int, ...]) -> np.ndarray:
     return s
 
 
+FFTS = ("real", "complex")
+
+
 class FourierMagnitude:
-    """The operator of the measurement: ``u -> F u`` on the rFFT half plane, with ``P_M`` and ``R_F``.
+    """The operator of the measurement: ``u -> F u`` with ``P_M``, ``R_F`` and the free log-likelihood.
 
-    Holds, on ``device`` in ``dtype``: the Friedel-averaged magnitudes ``M``
-    and measured mask on the half plane, the support ``S``, and the raw data
-    needed for the exact full-plane Fourier error
+    ``fft="real"`` (default): real-input FFTs on the half plane ``N x (N/2+1)``
+    with the Friedel-averaged magnitudes (see the module docstring). ``fft="complex"``:
+    full-plane complex FFTs with the raw magnitudes ``M(k)``, the real-space iterate
+    being ``Re F^-1 z``. The two give the same ER/HIO/RAAR/OSS iterates (the real part
+    of a full projection is the Friedel-averaged one), and the same GPS iterates on
+    Friedel-symmetric data; GPS with ``sigma > 0`` keeps its Fourier variable ``z`` between
+    iterations, so on noisy data only the complex path uses the raw magnitudes.
 
-        R_F = sum_{k measured} | |F u(k)| - M(k) | / sum_{k measured} M(k).
+    ``free`` (FFT order, bool) marks free pixels (:mod:`~workbench.phase.crossvalidation`):
+    left out of ``P_M`` and of ``R_F``, kept for the free log-likelihood. Holds, on
+    ``device`` in ``dtype``, the magnitudes ``M`` and the fitted-pixel mask on the
+    (half) plane, the support ``S``, and what the exact full-plane Fourier error needs,
+
+        R_F = sum_{k fitted} | |F u(k)| - M(k) | / sum_{k fitted} M(k).
     """
 
     def __init__(self, measurement: Measurement, device: Any = None, dtype: Any = None,
-                 positivity: bool = True):
+                 positivity: bool = True, fft: str = "real", free: np.ndarray | None = None):
         self.measurement = measurement
         self.device = runtime.resolve_device(device)
         self.dtype = runtime.resolve_dtype(dtype)
         self.positivity = bool(positivity)
+        self.fft = validate.choice("fft", fft, FFTS)
         n = measurement.size
         self.shape = (n, n)
-        h = n // 2 + 1
         mag = measurement.magnitude
+        intensity = measurement.intensity
         meas = ~measurement.missing
-        mag_r, meas_r = centrosymmetric(mag), centrosymmetric(meas)
-        both = meas & meas_r
-        friedel = np.where(both, 0.5 * (mag + mag_r), np.where(meas, mag, mag_r))
-        self.magnitude = self._t(friedel[:, :h])
-        self.measured = torch.as_tensor((meas | meas_r)[:, :h], device=self.device)
+        if free is not None:
+            free = np.asarray(free)
+            if free.shape != mag.shape or free.dtype != bool:
+                raise ValueError(f"free must be a boolean array of shape {mag.shape}, got {free.dtype} {free.shape}")
+            if self.fft == "real":
+                free = free | centrosymmetric(free)  # a free pixel's Friedel twin must not constrain it
+            free = free & meas
+        self.free = free
+        fit = meas if free is None else meas & ~free
+        if not fit.any():
+            raise ValueError("free pixels must leave at least one fitted pixel")
+        if self.fft == "complex":
+            self.magnitude = self._t(mag)
+            self.measured = torch.as_tensor(fit, device=self.device)
+            self._rf_terms = [(self._t(mag), self._t(fit))]
+            self._free_terms = [] if free is None else [(self._t(intensity), self._t(free))]
+        else:
+            h = n // 2 + 1
+            mag_r, fit_r = centrosymmetric(mag), centrosymmetric(fit)
+            both = fit & fit_r
+            friedel = np.where(both, 0.5 * (mag + mag_r), np.where(fit, mag, mag_r))
+            self.magnitude = self._t(friedel[:, :h])
+            self.measured = torch.as_tensor((fit | fit_r)[:, :h], device=self.device)
+            # sums over the full plane from the half plane: columns 1..N/2-1 stand for k and -k
+            twin_cols = np.zeros(h, bool)
+            twin_cols[1:n // 2] = True
+            self._rf_terms = [(self._t(mag[:, :h]), self._t(fit[:, :h])),
+                              (self._t(mag_r[:, :h]), self._t(fit_r[:, :h] & twin_cols[None, :]))]
+            self._free_terms = [] if free is None else [
+                (self._t(intensity[:, :h]), self._t(free[:, :h])),
+                (self._t(centrosymmetric(intensity)[:, :h]), self._t(centrosymmetric(free)[:, :h] & twin_cols))]
         self._all_measured = bool(self.measured.all())
-        # R_F over the full plane from the half plane: columns 1..N/2-1 stand for k and -k
-        twin_cols = np.zeros(h, bool)
-        twin_cols[1:n // 2] = True
-        self._ma, self._wa = self._t(mag[:, :h]), self._t(meas[:, :h])
-        self._mb = self._t(mag_r[:, :h])
-        self._wb = self._t(meas_r[:, :h] & twin_cols[None, :])
-        self._norm = float((mag * meas).sum())
+        self._norm = float((mag * fit).sum())
+        self.free_count = 0 if free is None else int(free.sum())
         self.support = torch.as_tensor(measurement.support, device=self.device)
         self.support_weight = self.support.to(self.dtype)  # 0/1 floats for the arithmetic projections
         self._filters: dict[tuple[str, float], torch.Tensor] = {}
@@ -335,16 +413,31 @@ class FourierMagnitude:
         return self.shape[0]
 
     def forward(self, u: torch.Tensor) -> torch.Tensor:
-        """``F u`` (unitary, real input, half plane)."""
+        """``F u`` (unitary; real input: half plane, or the full plane with ``fft="complex"``)."""
+        if self.fft == "complex":
+            return torch.fft.fft2(u.to(torch.complex128 if u.dtype == torch.float64 else torch.complex64),
+                                  norm="ortho")
         return torch.fft.rfft2(u, norm="ortho")
 
     def inverse(self, z: torch.Tensor) -> torch.Tensor:
-        """``F^-1 z`` for a Hermitian half-plane spectrum (real output)."""
+        """``Re F^-1 z`` (for a Hermitian half-plane spectrum the real transform is exact)."""
+        if self.fft == "complex":
+            return torch.fft.ifft2(z, norm="ortho").real.contiguous()
         return torch.fft.irfft2(z, s=self.shape, norm="ortho")
+
+    def inverse_field(self, z: torch.Tensor) -> torch.Tensor:
+        """``F^-1 z`` kept complex on the complex path (GPS's real-space variables), real otherwise."""
+        if self.fft == "complex":
+            return torch.fft.ifft2(z, norm="ortho")
+        return self.inverse(z)
 
     def project_magnitude(self, z: torch.Tensor) -> torch.Tensor:
         """``P_M`` in Fourier space."""
         return magnitude_projection(z, self.magnitude, None if self._all_measured else self.measured)
+
+    def prox_fidelity(self, z: torch.Tensor, likelihood: str, t: float, sigma: float) -> torch.Tensor:
+        """GPS's Fourier step ``prox_{t g_sigma}(z)`` for ``likelihood`` (:mod:`~workbench.phase.fidelity`)."""
+        return PROXES[likelihood](z, self.magnitude, None if self._all_measured else self.measured, t, sigma)
 
     def constraint_weight(self, u: torch.Tensor) -> torch.Tensor:
         """1 where ``u`` satisfies the object constraint (support, positivity), 0 elsewhere."""
@@ -357,8 +450,14 @@ class FourierMagnitude:
     def fourier_error(self, z: torch.Tensor) -> torch.Tensor:
         """``R_F`` of spectra ``z`` (half plane), one value per leading index."""
         a = modulus(z)
-        num = ((a - self._ma).abs() * self._wa).sum((-2, -1)) + ((a - self._mb).abs() * self._wb).sum((-2, -1))
-        return num / self._norm
+        return sum(((a - m).abs() * w).sum((-2, -1)) for m, w in self._rf_terms) / self._norm
+
+    def free_log_likelihood(self, z: torch.Tensor) -> torch.Tensor:
+        """Poisson log-likelihood per free pixel of spectra ``z`` (see :func:`poisson_deviance`)."""
+        if not self._free_terms:
+            raise ValueError("free_log_likelihood needs free pixels (FourierMagnitude(..., free=mask))")
+        model = squared_modulus(z)
+        return sum((poisson_deviance(i, model) * w).sum((-2, -1)) for i, w in self._free_terms) / self.free_count
 
     def error_of(self, u: torch.Tensor) -> torch.Tensor:
         """``R_F`` of real-space images ``u`` (no projection applied)."""
@@ -366,7 +465,7 @@ class FourierMagnitude:
 
     def fourier_gaussian(self, width: float) -> torch.Tensor:
         """``W(k) = exp(-|k|^2 / (2 width^2))`` on the half plane (k in pixels of the DFT)."""
-        return self._filter("k", width, lambda: frequency_radius2(self.shape, half=True))
+        return self._filter("k", width, lambda: frequency_radius2(self.shape, half=self.fft == "real"))
 
     def real_gaussian(self, width: float) -> torch.Tensor:
         """``g(x) = exp(-|x - c|^2 / (2 width^2))`` centred in the array."""

@@ -42,7 +42,7 @@ def histograms(ds: xr.Dataset, edges: np.ndarray) -> hv.Overlay:
     if threshold is not None:
         items.append(hv.VLine(threshold, label="good threshold").opts(color="black", line_dash="dashed",
                                                                        backend="bokeh"))
-    return hv.Overlay(items).opts(title="Final R_F over random starts (click a bin: gallery)") \
+    return hv.Overlay(items).opts(title="Final R_F over random starts (click a bar: its runs)") \
         .opts(legend_position="top_right", tools=["tap", "hover"], responsive=True, height=300, backend="bokeh")
 
 
@@ -131,3 +131,46 @@ def gallery(ds: xr.Dataset, algorithm: str, lo: float, hi: float, limit: int = 1
              .opts(colorbar=False, width=180, height=170, xaxis=None, yaxis=None, backend="bokeh")
              for i in idx]
     return hv.Layout(tiles).cols(4)
+
+
+def clicked_algorithm(ds: xr.Dataset, edges: np.ndarray, x: float, y: float | None) -> tuple[str, int] | None:
+    """The algorithm whose bar is under a click at ``(x, y)`` on :func:`histograms`, and the bin.
+
+    Bars of all algorithms share the bins and are drawn over each other from 0 up to their count,
+    so the bar under the point is the shortest one that reaches ``y`` (the others extend above
+    it); a click above every bar of the bin picks none.
+    """
+    i = int(np.searchsorted(edges, x, side="right")) - 1
+    if not 0 <= i < len(edges) - 1:
+        return None
+    best: tuple[int, str] | None = None
+    for name in ds["algorithm"].values:
+        err = ds["error"].sel(algorithm=name).values
+        count = int(np.histogram(err[np.isfinite(err)], bins=edges)[0][i])
+        if count > 0 and (y is None or y <= count) and (best is None or count < best[0]):
+            best = (count, str(name))
+    return None if best is None else (best[1], i)
+
+
+def prtf_curves(res: xr.Dataset, frc: xr.Dataset | None = None) -> hv.Overlay:
+    """PRTF of the selected runs per algorithm (solid), beside the median FRC against the truth (dashed)."""
+    f = hv.Dimension("frequency", label="spatial frequency", unit="1/pixel")
+    v = hv.Dimension("value", label="PRTF, FRC", unit="1", range=(0, 1.05))
+
+    def curve(x: np.ndarray, y: np.ndarray, label: str, name: str, dashed: bool) -> hv.Curve:
+        color = COLORS.get(str(name), "#444")
+        c = hv.Curve((x, y), kdims=[f], vdims=[v], label=label).opts(color=color) \
+            .opts(color=color, backend="matplotlib")
+        return c.opts(line_dash="dashed", backend="bokeh").opts(linestyle="dashed", backend="matplotlib") \
+            if dashed else c
+
+    items = [curve(res["frequency"].values, res["prtf"].sel(algorithm=name).values, f"PRTF {name}", name, False)
+             for name in res["algorithm"].values]
+    if frc is not None and "frc" in frc:
+        items += [curve(frc["frequency"].values, np.nanmedian(frc["frc"].sel(algorithm=name).values, axis=0),
+                        f"FRC {name}", name, True) for name in frc["algorithm"].values]
+    items.append(hv.HLine(1 / np.e).opts(color="gray").opts(color="gray", linestyle="dotted", backend="matplotlib")
+                 .opts(line_dash="dotted", backend="bokeh"))
+    title = f"PRTF of the best {res.attrs.get('selected_fraction', 0.5):.0%} of runs (dotted: 1/e)"
+    return hv.Overlay(items).opts(title=title).opts(responsive=True, height=300, legend_position="bottom_left",
+                                                    backend="bokeh")

@@ -52,5 +52,10 @@ def constraint_weight(u: torch.Tensor, support: torch.Tensor, positivity: bool =
 
 
 def support_projection(u: torch.Tensor, support: torch.Tensor, positivity: bool = True) -> torch.Tensor:
-    """``P_S``: zero outside the support (0/1 floats), and at negative values when ``positivity``."""
+    """``P_S``: zero outside the support (0/1 floats), and at negative values when ``positivity``.
+
+    A complex ``u`` is projected onto real images: its real part, then as above.
+    """
+    if u.is_complex():  # the object is real: a complex field (GPS on the complex path) keeps its real part
+        u = u.real
     return u.clamp_min(0).mul_(support) if positivity else u * support

@@ -8,7 +8,10 @@
   (real-space dual); all with leading dim ``R``;
 * the best iterate of each run by the Fourier error ``R_F`` of its estimate
   ``P_S(u)``, checked every ``error_every`` iterations;
-* the history of ``R_F`` recorded every ``record_every`` iterations.
+* the history of ``R_F`` recorded every ``record_every`` iterations;
+* the support ``S``: the measurement's (shared by all runs) until a support
+  update (:class:`~workbench.phase.support.ShrinkWrap`) gives each run its own;
+  the best iterate keeps the support it was found with.
 
 Run ``r`` starts from random phases drawn with seed ``seeds[r]``:
 ``u_0 = F^-1[M exp(i phi)]``, ``phi ~ U[0, 2 pi)``, so a run's result does not
@@ -26,6 +29,7 @@ import torch
 
 from .. import runtime, validate
 from .physics import FourierMagnitude
+from .projections import constraint_weight, support_projection
 
 
 def _choose(weight: torch.Tensor, new: torch.Tensor, old: torch.Tensor) -> torch.Tensor:
@@ -54,6 +58,9 @@ class Reconstruction:
         self.cancel = cancel
         per_run = 8 * physics.size**2 * (4 if physics.dtype == torch.float32 else 8)
         validate.memory_fits("runs", per_run * len(self.seeds), physics.device)
+        self.support_weight = physics.support_weight          # [N, N], or [R, N, N] after a support update
+        self.best_support = physics.support_weight
+        self.support_updates = 0
         u0 = self.random_start()
         self.state: dict[str, torch.Tensor] = {"u": u0}
         self.best: dict[str, torch.Tensor] = {"u": u0.clone()}
@@ -88,9 +95,22 @@ class Reconstruction:
         """Change the iterate's representation (e.g. to GPS's ``z, y``) for the state and the best."""
         self.state, self.best = fn(self.state), fn(self.best)
 
+    def project_support(self, u: torch.Tensor) -> torch.Tensor:
+        """``P_S`` with each run's current support."""
+        return support_projection(u, self.support_weight, self.physics.positivity)
+
+    def constraint_weight(self, u: torch.Tensor) -> torch.Tensor:
+        """1 where ``u`` is in each run's support (and >= 0 with positivity), 0 elsewhere."""
+        return constraint_weight(u, self.support_weight, self.physics.positivity)
+
+    def set_support(self, support_weight: torch.Tensor) -> None:
+        """Give each run a new support (0/1 floats ``[R, N, N]``)."""
+        self.support_weight = support_weight.to(self.physics.dtype)
+        self.support_updates += 1
+
     def estimate(self) -> torch.Tensor:
         """The object estimate of the current iterate, ``P_S(u)``."""
-        return self.physics.project_support(self.state["u"])
+        return self.project_support(self.state["u"])
 
     def stopped(self) -> bool:
         return self.cancel is not None and self.cancel.is_set()
@@ -108,6 +128,9 @@ class Reconstruction:
         self.best_error = torch.where(better, err, self.best_error)
         weight = better.to(self.physics.dtype).view((-1,) + (1,) * (self.state["u"].ndim - 1))
         self.best = {k: _choose(weight, v, self.best[k]) for k, v in self.state.items()}
+        if self.support_weight is not self.best_support:
+            self.best_support = torch.lerp(self.best_support.expand_as(self.support_weight), self.support_weight,
+                                           weight)
         if force or self.iteration % self.record_every == 0:
             if not self._records or self._records[-1][0] != self.iteration:
                 self._records.append((self.iteration, err))
@@ -116,11 +139,12 @@ class Reconstruction:
     def restart_from_best(self) -> None:
         """Continue every run from its best iterate so far."""
         self.state = {k: v.clone() for k, v in self.best.items()}
+        self.support_weight = self.best_support
 
     # -- outputs --------------------------------------------------------------------------
     def best_estimate(self) -> torch.Tensor:
         """``P_S`` of each run's best iterate (the reconstruction)."""
-        return self.physics.project_support(self.best["u"])
+        return support_projection(self.best["u"], self.best_support, self.physics.positivity)
 
     def history(self) -> tuple[np.ndarray, np.ndarray]:
         """(iterations, errors[run, check]) as NumPy arrays."""

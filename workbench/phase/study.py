@@ -20,10 +20,12 @@ import numpy as np
 import torch
 import xarray as xr
 
-from .. import results, validate
-from . import algorithms, metrics
+from .. import budget, results, validate
+from . import algorithms, fidelity, metrics
 from .physics import FourierMagnitude, Measurement
+from .crossvalidation import free_pixel_mask
 from .reconstruction import Reconstruction
+from .support import ShrinkWrap, with_shrinkwrap
 
 MAX_RUNS = 100_000
 
@@ -36,14 +38,32 @@ def crop_box(support: np.ndarray, margin: int = 2) -> tuple[slice, slice]:
             slice(max(cols.min() - margin, 0), min(cols.max() + margin + 1, n)))
 
 
-def reconstruct(physics: FourierMagnitude, algorithm: str, runs: Sequence[int], *, iterations: int = 2000,
-                seed: int = 0, record_every: int = 10, error_every: int = 1,
-                cancel: threading.Event | None = None, **params: Any) -> xr.Dataset:
-    """Run ``algorithm`` from the random starts ``seed + r`` for ``r`` in ``runs``.
+def with_support_update(op: algorithms.Operator, shrinkwrap: dict[str, Any] | None) -> algorithms.Operator:
+    """``op`` with shrink-wrap every ``shrinkwrap["every"]`` iterations (the other keys: :class:`ShrinkWrap`)."""
+    if not shrinkwrap:
+        return op
+    options = dict(shrinkwrap)
+    every = options.pop("every", 20)
+    return with_shrinkwrap(op, ShrinkWrap(**options), every)
 
-    Returns a Dataset over ``run`` (and ``iteration``, ``y``, ``x``, ``frequency``).
+
+def reconstruct(physics: FourierMagnitude, algorithm: str | algorithms.Operator, runs: Sequence[int], *,
+                iterations: int = 2000,
+                seed: int = 0, record_every: int = 10, error_every: int = 1,
+                cancel: threading.Event | None = None, shrinkwrap: dict[str, Any] | None = None,
+                **params: Any) -> xr.Dataset:
+    """Run ``algorithm`` (a schedule's name, or any operator) from the random starts ``seed + r``.
+
+    ``shrinkwrap`` (keywords of :class:`~workbench.phase.support.ShrinkWrap` and ``every``)
+    adds support updates. With free pixels in ``physics`` each run's free log-likelihood is
+    reported (``free_llk``). Returns a Dataset over ``run`` (and ``iteration``, ``y``, ``x``,
+    ``frequency``).
     """
-    op = algorithms.schedule(algorithm, iterations, **params)
+    if isinstance(algorithm, algorithms.Operator):
+        op, algorithm, iterations = algorithm, repr(algorithm), algorithm.iterations
+    else:
+        op = algorithms.schedule(algorithm, iterations, **params)
+    op = with_support_update(op, shrinkwrap)
     runs = [int(r) for r in runs]
     validate.non_empty("runs", runs)
     rec = Reconstruction(physics, seeds=[seed + r for r in runs], record_every=record_every,
@@ -73,6 +93,11 @@ def reconstruct(physics: FourierMagnitude, algorithm: str, runs: Sequence[int], 
         "y": ("y", np.arange(rows.start, rows.stop), {"long_name": "y", "units": "pixel"}),
         "x": ("x", np.arange(cols.start, cols.stop), {"long_name": "x", "units": "pixel"}),
     }
+    if physics.free_count:
+        data["free_llk"] = (("run",), physics.free_log_likelihood(physics.forward(best)),
+                            {"long_name": "free log-likelihood (Poisson, per free pixel)", "units": "1"})
+    data["support_size"] = (("run",), rec.best_support.expand_as(best).sum((-2, -1)),
+                            {"long_name": "support size", "units": "pixel"})
     truth = physics.truth
     if truth is not None:
         aligned, shift, is_twin = metrics.align(best, truth)
@@ -87,7 +112,9 @@ def reconstruct(physics: FourierMagnitude, algorithm: str, runs: Sequence[int], 
                                   {"long_name": "reconstruction (aligned)", "units": "sqrt(photons)"})
         coords["frequency"] = ("frequency", freq, {"long_name": "spatial frequency", "units": "1/pixel"})
         coords["axis"] = ("axis", np.array(["y", "x"]))
-    ds = results.dataset(data, coords, params={"algorithm": algorithm, "iterations": iterations, **params},
+    ds = results.dataset(data, coords, params={"algorithm": algorithm, "iterations": iterations, **params,
+                                               "shrinkwrap": shrinkwrap or {}, "fft": physics.fft,
+                                               "free_pixels": physics.free_count},
                          kind="phase.reconstruct", seed=seed, device=physics.device, elapsed=clock["elapsed"],
                          schedule=repr(op))
     return ds
@@ -130,15 +157,31 @@ def chunks(runs: int, chunk: int) -> list[range]:
     return [range(a, min(a + chunk, runs)) for a in range(0, runs, chunk)]
 
 
+FFT_CHOICES = ("auto", "real", "complex")
+
+
+def fft_for(algorithm: str, measurement: Measurement, fft: str = "auto") -> str:
+    """The FFT path of ``algorithm``: ``"auto"`` is complex (raw magnitudes) for GPS on noisy data,
+    where the real path's Friedel average is not exact, and real (half the work) otherwise."""
+    validate.choice("fft", fft, FFT_CHOICES)
+    if fft != "auto":
+        return fft
+    return "complex" if algorithm.startswith("gps") and measurement.noise else "real"
+
+
 def compare(measurement: Measurement, algorithms_: Sequence[str] = ("oss", "gps"), *, runs: int = 100,
             iterations: int = 2000, seed: int = 0, device: Any = None, dtype: Any = None, chunk: int | None = None,
             threshold: float | None = None, params: dict[str, dict[str, Any]] | None = None,
             record_every: int = 10, callback: Callable[[str, xr.Dataset, float], None] | None = None,
-            cancel: threading.Event | None = None) -> xr.Dataset:
+            cancel: threading.Event | None = None, fft: str = "auto", free_pixels: float | None = None,
+            shrinkwrap: dict[str, Any] | None = None, likelihood: str = "gaussian") -> xr.Dataset:
     """Histogram study: every algorithm from the same ``runs`` random starts.
 
     ``callback(algorithm, chunk_dataset, fraction_done)`` is called after each
-    chunk. With ``cancel`` set, finished chunks are kept and returned.
+    chunk. With ``cancel`` set, finished chunks are kept and returned. ``fft`` picks
+    the FFT path (:func:`fft_for`); ``free_pixels`` (a fraction in (0, 0.2]) leaves that
+    share of the pixels out of the fit and reports each run's free log-likelihood;
+    ``shrinkwrap`` adds support updates to every algorithm; ``likelihood`` is GPS's fidelity.
     """
     validate.non_empty("algorithms", algorithms_)
     for name in algorithms_:
@@ -146,9 +189,20 @@ def compare(measurement: Measurement, algorithms_: Sequence[str] = ("oss", "gps"
     runs = validate.integer("runs", runs, lo=1, hi=MAX_RUNS)
     iterations = validate.integer("iterations", iterations, lo=1, hi=10_000_000)
     record_every = validate.integer("record_every", record_every, lo=1, hi=max(1, iterations))
-    params = params or {}
-    physics = FourierMagnitude(measurement, device=device, dtype=dtype)
-    chunk = validate.integer("chunk", chunk or default_chunk(runs, physics), lo=1, hi=MAX_RUNS)
+    validate.choice("likelihood", likelihood, fidelity.LIKELIHOODS)
+    if shrinkwrap:
+        with_support_update(algorithms.ER(), shrinkwrap)  # refuse bad options before any work
+    free = None if free_pixels is None else free_pixel_mask(measurement, free_pixels, seed)
+    params = {name: dict((params or {}).get(name, {})) for name in algorithms_}
+    for name in algorithms_:
+        if name.startswith("gps") and likelihood != "gaussian":
+            params[name].setdefault("likelihood", likelihood)
+    paths = {name: fft_for(name, measurement, fft) for name in algorithms_}
+    operators = {path: FourierMagnitude(measurement, device=device, dtype=dtype, fft=path, free=free)
+                 for path in dict.fromkeys(paths.values())}
+    physics = next(iter(operators.values()))
+    chunk = validate.integer("chunk", default_chunk(runs, physics) if chunk is None else chunk, lo=1, hi=MAX_RUNS)
+    budget.work_fits("iterations", len(algorithms_) * runs * iterations * physics.size ** 2, budget.PHASE_RATE)
     threshold = metrics.default_threshold(physics) if threshold is None else validate.positive("threshold", threshold)
     pieces: dict[str, list[xr.Dataset]] = {a: [] for a in algorithms_}
     total = len(algorithms_) * runs
@@ -159,8 +213,9 @@ def compare(measurement: Measurement, algorithms_: Sequence[str] = ("oss", "gps"
                 if cancel is not None and cancel.is_set():
                     break
                 try:
-                    ds = reconstruct(physics, name, piece, iterations=iterations, seed=seed,
-                                     record_every=record_every, cancel=cancel, **params.get(name, {}))
+                    ds = reconstruct(operators[paths[name]], name, piece, iterations=iterations, seed=seed,
+                                     record_every=record_every, cancel=cancel, shrinkwrap=shrinkwrap,
+                                     **params[name])
                 except InterruptedError:
                     break
                 pieces[name].append(ds)
@@ -170,7 +225,8 @@ def compare(measurement: Measurement, algorithms_: Sequence[str] = ("oss", "gps"
     return assemble(pieces, measurement, physics, threshold=threshold, seed=seed, elapsed=clock["elapsed"],
                     params={"algorithms": list(algorithms_), "runs": runs, "iterations": iterations,
                             "seed": seed, "chunk": chunk, "threshold": threshold, "flux": measurement.flux,
-                            "size": measurement.size, "record_every": record_every, "algorithm_params": params})
+                            "size": measurement.size, "record_every": record_every, "algorithm_params": params,
+                            "fft": paths, "free_pixels": free_pixels, "shrinkwrap": shrinkwrap or {}})
 
 
 def assemble(pieces: dict[str, list[xr.Dataset]], measurement: Measurement, physics: FourierMagnitude, *,
@@ -231,11 +287,12 @@ def sweep_chunk(params: dict[str, np.ndarray], *, measurement: dict[str, Any], i
     ``measurement`` holds JSON-able arguments: either ``{"data": path}`` (a measured pattern)
     or the keywords of :func:`simulated`. Every point is one run of one algorithm.
     """
-    physics = FourierMagnitude(load_measurement(measurement), device=device, dtype=dtype)
+    m = load_measurement(measurement)
     names, runs = np.asarray(params["algorithm"]), np.asarray(params["run"])
     parts = []
     for name in dict.fromkeys(names.tolist()):  # points are grouped by algorithm (C order of the grid)
         sel = names == name
+        physics = FourierMagnitude(m, device=device, dtype=dtype, fft=fft_for(str(name), m))
         ds = reconstruct(physics, str(name), runs[sel].tolist(), iterations=iterations, seed=seed,
                          record_every=record_every, **(algorithm_params or {}).get(str(name), {}))
         parts.append(ds.drop_vars("run").rename({"run": "point"}))

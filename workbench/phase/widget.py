@@ -1,12 +1,14 @@
 """Phase-retrieval explorer: histograms of reconstruction errors over many random starts.
 
-Every setting is a bounded ``param`` parameter. "Run" computes the runs in
-chunks inside one :class:`~workbench.ui.LatestRunner` job: the per-algorithm
-histograms fill as chunks finish, "Cancel" stops after the running chunk and
-keeps the finished runs. Clicking a histogram bin shows the gallery of that
-bin's reconstructions; the other tabs show the convergence (median and
-spread), the diffraction pattern with mask and support, the best
-reconstruction beside the truth, and the FRC. Errors go to the Status line.
+Built on :class:`workbench.ui.Explorer` (controls generated from the bounded parameters, Run and
+Cancel, export, sharing, session lifecycle). "Run" computes the runs in chunks inside one heavy
+job: the per-algorithm histograms fill as chunks finish, "Cancel" stops after the running chunk
+and keeps the finished runs. Clicking a histogram bar shows the gallery of *that* algorithm's
+reconstructions in that bin (the bar under the click: :func:`~workbench.phase.plots.clicked_algorithm`).
+The data are a simulated phantom, an uploaded image, or an uploaded measured pattern
+(.cxi/.npz/.npy/HDF5, previewed in the Data tab); the mask editor adds a beamstop and detector
+gaps to any of them. Other tabs: convergence, the data with mask and support, the best
+reconstruction beside the truth, the PRTF of the selected runs beside the FRC.
 """
 
 from __future__ import annotations
@@ -20,15 +22,18 @@ import panel as pn
 import param
 import xarray as xr
 
-from ..ui import ExportButtons, LatestRunner, Status
-from . import metrics, plots, study
+from ..ui.explorer import Explorer
+from . import metrics, plots, resolution, study
 from .algorithms import ALGORITHMS, schedule
+from .fidelity import LIKELIHOODS
 from .phantoms import PHANTOMS, from_image
-from .physics import FourierMagnitude, simulate
-
+from .physics import FourierMagnitude, Measurement, load, simulate, with_mask
 
 IMAGE = "image file"
+DATA = "data file"
 MAX_IMAGE_BYTES = 8 * 2**20
+MAX_DATA_BYTES = 256 * 2**20
+DATA_SUFFIXES = (".cxi", ".h5", ".hdf5", ".nxs", ".npz", ".npy")
 
 
 @pn.cache(max_items=16)
@@ -52,91 +57,145 @@ def image_object(data: bytes, filename: str, n: int) -> np.ndarray:
         return from_image(path, n)
 
 
-class PhaseRetrievalExplorer(pn.viewable.Viewer):
-    """Histogram study of ER / HIO / RAAR / OSS / GPS on a simulated diffraction pattern."""
+def data_measurement(data: bytes, filename: str) -> Measurement:
+    """An uploaded measured pattern (CXI or the other formats of :func:`~workbench.phase.physics.load`)."""
+    import tempfile
+    from pathlib import Path
 
-    phantom = param.Selector(default="vesicle", objects=[*PHANTOMS, IMAGE],
-                             doc="simulated object (or an uploaded image file)")
-    size = param.Selector(default=64, objects=[32, 64, 128, 256], doc="array size N (object N/2: oversampling 2)")
-    log_flux = param.Number(default=8.0, bounds=(5.0, 10.0), step=0.5, doc="log10 of the total photon count")
-    support = param.Selector(default="object", objects=["object", "box"],
-                             doc="known support: the object's footprint or its bounding rectangle (looser)")
-    beamstop = param.Number(default=0.0, bounds=(0.0, 8.0), step=0.5, doc="radius of the missing centre (pixels)")
-    algorithms = param.ListSelector(default=["oss", "gps"], objects=list(ALGORITHMS),
+    if len(data) > MAX_DATA_BYTES:
+        raise ValueError(f"data file must be at most {MAX_DATA_BYTES // 2**20} MiB, got {len(data)} bytes")
+    suffix = Path(filename or "").suffix.lower()
+    if suffix not in DATA_SUFFIXES:
+        raise ValueError(f"data file must end in one of {', '.join(DATA_SUFFIXES)}, got {suffix or 'no suffix'!r}")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"upload{suffix}"
+        path.write_bytes(data)
+        m = load(path)
+    return Measurement(intensity=m.intensity, missing=m.missing, support=m.support, noise=True)
+
+
+class PhaseRetrievalExplorer(Explorer):
+    """Histogram study of ER / HIO / RAAR / OSS / GPS on a simulated or measured diffraction pattern."""
+
+    shared = ["phantom", "size", "log_flux", "support", "beamstop", "gap_width", "algorithms", "runs",
+              "iterations", "chunk", "beta", "gps_s", "gps_sigma", "likelihood", "shrinkwrap", "free_pixels",
+              "seed"]
+    filename = "phase_retrieval"
+    run_label = "Run"
+    css_prefix = "wb-phase"
+    widgets = {"algorithms": {"type": pn.widgets.CheckBoxGroup, "inline": True},
+               "support": pn.widgets.RadioButtonGroup, "runs": pn.widgets.IntInput,
+               "iterations": pn.widgets.IntInput, "chunk": pn.widgets.IntInput, "seed": pn.widgets.IntInput,
+               "likelihood": pn.widgets.RadioButtonGroup}
+
+    phantom = param.Selector(default="vesicle", objects=[*PHANTOMS, IMAGE, DATA], label="Phantom",
+                             doc="simulated object, an uploaded image file, or an uploaded measured pattern")
+    size = param.Selector(default=64, objects=[32, 64, 128, 256], label="Array size N",
+                          doc="array size N of a simulation (object N/2: oversampling 2)")
+    log_flux = param.Number(default=8.0, bounds=(5.0, 10.0), step=0.5, label="log10 flux",
+                            doc="log10 of the total photon count of a simulation")
+    support = param.Selector(default="object", objects=["object", "box"], label="Support",
+                             doc="known support of a simulation: the object's footprint or its bounding box")
+    beamstop = param.Number(default=0.0, bounds=(0.0, 8.0), step=0.5, label="Beamstop radius (px)",
+                            doc="mask editor: radius of the missing centre, in pixels")
+    gap_width = param.Integer(default=0, bounds=(0, 8), label="Detector gap width (px)",
+                              doc="mask editor: width of the horizontal and vertical gaps through k = 0")
+    algorithms = param.ListSelector(default=["oss", "gps"], objects=list(ALGORITHMS), label="Algorithms",
                                     doc="algorithms compared from the same random starts")
-    runs = param.Integer(default=20, bounds=(1, 1000), doc="random starts per algorithm")
-    iterations = param.Integer(default=300, bounds=(10, 5000), doc="iterations per run")
-    chunk = param.Integer(default=5, bounds=(1, 200), doc="runs computed together (histograms update per chunk)")
-    beta = param.Number(default=0.9, bounds=(0.5, 1.0), doc="feedback beta of HIO and OSS")
-    gps_s = param.Number(default=0.9, bounds=(0.1, 1.0), doc="GPS dual step s")
-    gps_sigma = param.Number(default=0.1, bounds=(0.0, 1.0), doc="largest GPS sigma (stepped up from sigma/100)")
-    seed = param.Integer(default=0, bounds=(0, 2**31 - 1), doc="seed of the noise and of run 0 (run r: seed + r)")
-    gallery_algorithm = param.Selector(default="oss", objects=list(ALGORITHMS),
-                                       doc="algorithm whose reconstructions the gallery shows")
-    device = param.String(default="", doc="compute device ('' = WORKBENCH_DEVICE or auto)")
+    runs = param.Integer(default=20, bounds=(1, 1000), label="Runs", doc="random starts per algorithm")
+    iterations = param.Integer(default=300, bounds=(10, 5000), label="Iterations", doc="iterations per run")
+    chunk = param.Integer(default=5, bounds=(1, 200), label="Runs per chunk",
+                          doc="runs computed together (histograms update per chunk)")
+    beta = param.Number(default=0.9, bounds=(0.5, 1.0), label="beta (HIO, OSS)", doc="feedback beta of HIO and OSS")
+    gps_s = param.Number(default=0.9, bounds=(0.1, 1.0), label="GPS s", doc="GPS dual step s")
+    gps_sigma = param.Number(default=0.1, bounds=(0.0, 1.0), label="GPS largest sigma",
+                             doc="largest GPS sigma (stepped up from sigma/100)")
+    likelihood = param.Selector(default="gaussian", objects=list(LIKELIHOODS), label="GPS fidelity",
+                                doc="GPS's data fidelity: least squares or Poisson")
+    shrinkwrap = param.Boolean(default=False, label="Shrink-wrap",
+                               doc="update every run's support by shrink-wrap every 20 iterations")
+    free_pixels = param.Number(default=0.0, bounds=(0.0, 0.2), step=0.01, label="Free pixels",
+                               doc="fraction of pixels left out of the fit (0: off); runs ranked by free LLK")
+    seed = param.Integer(default=0, bounds=(0, 2**31 - 1), label="Seed",
+                         doc="seed of the noise and of run 0 (run r: seed + r)")
 
     def __init__(self, **params: Any):
         super().__init__(**params)
-        self.status = Status()
         self.result: xr.Dataset | None = None
-        self._pieces: dict[str, list[xr.Dataset]] = {}
+        self.resolution: xr.Dataset | None = None
         self._edges = np.linspace(0, 1, 31)
         self._bin: tuple[float, float] | None = None
+        self.gallery_algorithm: str | None = None
         self._hist_pane = pn.pane.HoloViews(self._hist_view(None), sizing_mode="stretch_width",
                                             name="histograms", css_classes=["wb-phase-histograms"])
         self._tap: hv.streams.Tap | None = None
         self._gallery = pn.pane.HoloViews(None, sizing_mode="stretch_width", name="gallery")
-        self._gallery_info = pn.pane.Markdown("Click a histogram bin to see its reconstructions.",
-                                              css_classes=["wb-phase-gallery-info"])
+        self._gallery_info = pn.pane.Str("Click a histogram bar to see that algorithm's reconstructions in its bin.",
+                                         css_classes=["wb-phase-gallery-info"])
         self._conv = pn.pane.HoloViews(None, sizing_mode="stretch_width", name="convergence")
         self._pattern = pn.pane.HoloViews(None, name="pattern")
+        self._data_info = pn.pane.Str("", css_classes=["wb-phase-data-info"])
         self._best = pn.pane.HoloViews(None, name="best")
         self._frc = pn.pane.HoloViews(None, sizing_mode="stretch_width", name="frc")
+        self._prtf = pn.pane.HoloViews(None, sizing_mode="stretch_width", name="prtf")
         self._table = pn.pane.Markdown("", css_classes=["wb-phase-table"])
-        self._runner = LatestRunner(self._finished, self._on_error, self.status.busy)
-        self._run_btn = pn.widgets.Button(label="Run", color="primary", css_classes=["wb-phase-run"])
-        self._run_btn.on_click(lambda _e: self.run())
-        self._cancel_btn = pn.widgets.Button(label="Cancel", css_classes=["wb-phase-cancel"])
-        self._cancel_btn.on_click(lambda _e: self._runner.cancel())
+        self._runner = self.runner(self._finished, pool="heavy")
         self._upload = pn.widgets.FileInput(accept=".png,.jpg,.jpeg,.tif,.tiff,.bmp", multiple=False,
                                             css_classes=["wb-phase-upload"], sizing_mode="stretch_width")
-        self._upload.param.watch(self._uploaded, "value")
-        self.export = ExportButtons(figure=self.figure, data=self.data, filename="phase_retrieval")
-        self.show_pattern()
+        self._upload.param.watch(lambda _e: self._uploaded(IMAGE), "value")
+        self._data_upload = pn.widgets.FileInput(accept=",".join(DATA_SUFFIXES), multiple=False,
+                                                 css_classes=["wb-phase-data-upload"], sizing_mode="stretch_width")
+        self._data_upload.param.watch(lambda _e: self._uploaded(DATA), "value")
+        self._loaded: Measurement | None = None
+        self.when_loaded(self.show_pattern)
 
-    def _uploaded(self, _event: Any) -> None:
-        if self.phantom == IMAGE:
+    def _uploaded(self, kind: str) -> None:
+        if kind == DATA:
+            self._loaded = None  # decoded again on the next use
+        if self.phantom == kind:
             self.show_pattern()
         else:
-            self.phantom = IMAGE
+            self.phantom = kind
 
     # ---- compute ---------------------------------------------------------------------------------
 
     def _params(self) -> dict[str, dict[str, Any]]:
         sigma = (self.gps_sigma / 100, self.gps_sigma) if self.gps_sigma > 0 else 0.0
-        gps = {"s": self.gps_s, "sigma": sigma}
+        gps = {"s": self.gps_s, "sigma": sigma, "likelihood": self.likelihood}
         return {"hio": {"beta": self.beta}, "oss": {"beta": self.beta}, "gps": gps, "gps-r": gps,
                 "gps-f": gps, "gps-rf": gps}
 
-    def measurement(self):
-        if self.phantom != IMAGE:
-            return cached_measurement(self.phantom, int(self.size), float(self.log_flux), float(self.beamstop),
-                                      int(self.seed), self.support)
-        if not self._upload.value:
-            raise ValueError("phantom 'image file': upload a PNG/JPEG/TIFF image first")
-        obj = image_object(self._upload.value, self._upload.filename, int(self.size) // 2)
-        return simulate(obj, int(self.size), flux=10.0**self.log_flux, beamstop=self.beamstop,
-                        seed=self.seed + 1_000_003, support=self.support)
+    def measurement(self) -> Measurement:
+        """The pattern to reconstruct, with the mask editor's beamstop and gaps added."""
+        if self.phantom == DATA:
+            if not self._data_upload.value:
+                raise ValueError("phantom 'data file': upload a .cxi/.npz/.npy/HDF5 pattern first")
+            if self._loaded is None:
+                self._loaded = data_measurement(self._data_upload.value, self._data_upload.filename)
+            return with_mask(self._loaded, self.beamstop, self.gap_width)
+        if self.phantom == IMAGE:
+            if not self._upload.value:
+                raise ValueError("phantom 'image file': upload a PNG/JPEG/TIFF image first")
+            obj = image_object(self._upload.value, self._upload.filename, int(self.size) // 2)
+            m = simulate(obj, int(self.size), flux=10.0**self.log_flux, seed=self.seed + 1_000_003,
+                         support=self.support)
+        else:
+            m = cached_measurement(self.phantom, int(self.size), float(self.log_flux), 0.0, int(self.seed),
+                                   self.support)
+        return with_mask(m, self.beamstop, self.gap_width)
 
-    @param.depends("phantom", "size", "log_flux", "beamstop", "seed", "support", watch=True)
+    @param.depends("phantom", "size", "log_flux", "beamstop", "gap_width", "seed", "support", watch=True)
     def show_pattern(self) -> None:
         try:
             m = self.measurement()
-        except (ValueError, TypeError) as exc:
+        except (ValueError, TypeError, OSError) as exc:
             self.status.error(exc)
             return
         self.status.clear()
         self._pattern.object = plots.pattern(study.measurement_dataset(m))
+        self._data_info.object = (f"{m.size} x {m.size} pixels, {float(m.intensity.sum()):.4g} photons, "
+                                  f"{int(m.missing.sum())} masked, support {int(m.support.sum())} pixels"
+                                  + ("" if m.truth is None else " (simulated: truth known)"))
 
     def run(self) -> None:
         """Compute ``runs`` starts of every selected algorithm in chunks (off the event loop)."""
@@ -145,30 +204,36 @@ class PhaseRetrievalExplorer(pn.viewable.Viewer):
             if not names:
                 raise ValueError("algorithms must name at least one algorithm")
             m = self.measurement()
-            physics = FourierMagnitude(m, device=self.device or None)
-            threshold = metrics.default_threshold(physics)
+            device = self.compute_device
+            free = None
+            if self.free_pixels > 0:
+                from .crossvalidation import free_pixel_mask
+
+                free = free_pixel_mask(m, self.free_pixels, self.seed)
+            operators = {n: FourierMagnitude(m, device=device, fft=study.fft_for(n, m), free=free) for n in names}
+            threshold = metrics.default_threshold(next(iter(operators.values())))
             params = {n: self._params().get(n, {}) for n in names}
             for n in names:  # build every schedule once so that bad parameters fail before any work
                 schedule(n, self.iterations, **params[n])
-        except (ValueError, TypeError, MemoryError) as exc:
+        except (ValueError, TypeError, MemoryError, OSError) as exc:
             self.status.error(exc)
             return
         runs, iterations, chunk, seed = self.runs, self.iterations, self.chunk, self.seed
-        if self.gallery_algorithm not in names:
-            self.gallery_algorithm = names[0]
+        shrinkwrap = {"threshold": 0.2, "every": 20} if self.shrinkwrap else None
+        physics = next(iter(operators.values()))
 
         def job(cancel: threading.Event) -> xr.Dataset | None:
             pieces: dict[str, list[xr.Dataset]] = {n: [] for n in names}
             total, done = len(names) * runs, 0
-            self.status.progress(0.0, f"running {runs} starts of {', '.join(names)} ...")
+            self._runner.post(self.status.progress, 0.0, f"running {runs} starts of {', '.join(names)} ...")
             for piece in study.chunks(runs, chunk):
                 for name in names:
                     if cancel.is_set():
                         break
                     try:
-                        ds = study.reconstruct(physics, name, piece, iterations=iterations, seed=seed,
+                        ds = study.reconstruct(operators[name], name, piece, iterations=iterations, seed=seed,
                                                record_every=max(1, iterations // 50), cancel=cancel,
-                                               **params[name])
+                                               shrinkwrap=shrinkwrap, **params[name])
                     except InterruptedError:
                         break
                     pieces[name].append(ds)
@@ -178,37 +243,37 @@ class PhaseRetrievalExplorer(pn.viewable.Viewer):
                     break
             if not any(pieces.values()):
                 return None
-            return study.assemble(pieces, m, physics, threshold=threshold, seed=seed, elapsed=float("nan"),
-                                  params={"algorithms": names, "runs": runs, "iterations": iterations,
-                                          "seed": seed, "flux": m.flux, "size": m.size,
-                                          "phantom": self.phantom, "algorithm_params": params})
+            ds = study.assemble(pieces, m, physics, threshold=threshold, seed=seed, elapsed=float("nan"),
+                                params={"algorithms": names, "runs": runs, "iterations": iterations,
+                                        "seed": seed, "flux": m.flux, "size": m.size,
+                                        "phantom": self.phantom, "algorithm_params": params})
+            return ds, resolution.study_prtf(ds)  # aligned runs: computed here, off the session's loop
 
         self._runner.submit(job)
 
     def _partial(self, pieces, m, physics, threshold, seed, fraction) -> None:
         ds = study.assemble({k: list(v) for k, v in pieces.items()}, m, physics, threshold=threshold,
                             seed=seed, elapsed=float("nan"), params={})
-        self._runner.post(self._show_partial, ds, fraction)
+        self._runner.post(self._show_partial, ds, resolution.study_prtf(ds), fraction)
 
-    def _show_partial(self, ds: xr.Dataset, fraction: float) -> None:
-        self._show(ds)
+    def _show_partial(self, ds: xr.Dataset, res: xr.Dataset, fraction: float) -> None:
+        self._show(ds, res)
         self.status.progress(fraction, f"{int(round(fraction * 100))} % of runs finished")
 
-    def _finished(self, ds: xr.Dataset | None) -> None:
-        if ds is None:
+    def _finished(self, out: tuple[xr.Dataset, xr.Dataset] | None) -> None:
+        if out is None:
             self.status.progress(None, "cancelled before any run finished")
             return
-        self._show(ds)
+        ds = out[0]
+        self._show(*out)
         n = ds.sizes["run"]
         self.status.progress(None, f"done: {n} runs per algorithm" if n == self.runs
                              else f"cancelled: kept {n} finished runs per algorithm")
 
-    def _on_error(self, exc: BaseException) -> None:
-        self.status.error(exc)
-
     # ---- views -----------------------------------------------------------------------------------
 
-    def _show(self, ds: xr.Dataset) -> None:
+    def _show(self, ds: xr.Dataset, res: xr.Dataset) -> None:
+        """Show a (partial) study and its PRTF (both computed off the session's loop)."""
         self.result = ds
         self._edges = plots.bin_edges(ds)
         # a new figure per update (with its own Tap stream): legends change as algorithms fill in
@@ -218,8 +283,13 @@ class PhaseRetrievalExplorer(pn.viewable.Viewer):
         self._hist_pane.object = hist
         self._conv.object = plots.convergence(ds)
         self._frc.object = plots.frc_curves(ds)
-        self._show_best()
-        self._show_gallery()
+        self.resolution = res
+        self._prtf.object = plots.prtf_curves(self.resolution, ds)
+        if self.gallery_algorithm not in ds["algorithm"].values:
+            self.gallery_algorithm = str(ds["algorithm"].values[0])
+        self._best.object = plots.best_vs_truth(ds, self.gallery_algorithm)
+        if self._bin is not None:
+            self._show_gallery()
         rows = study.summary(ds)
         lines = ["| algorithm | runs | mean R_F | std | min | good fraction | s/run |", "|---|---|---|---|---|---|---|"]
         lines += [f"| {k} | {r['runs']} | {r['mean']:.4f} | {r['std']:.4f} | {r['min']:.4f} | "
@@ -235,29 +305,22 @@ class PhaseRetrievalExplorer(pn.viewable.Viewer):
     def _on_tap(self, x: float | None = None, y: float | None = None) -> None:
         if x is None or self.result is None:
             return
-        i = int(np.searchsorted(self._edges, x, side="right")) - 1
-        i = min(max(i, 0), len(self._edges) - 2)
+        hit = plots.clicked_algorithm(self.result, self._edges, x, y)
+        if hit is None:
+            return
+        self.gallery_algorithm, i = hit
         self._bin = (float(self._edges[i]), float(self._edges[i + 1]))
         self._show_gallery()
+        self._best.object = plots.best_vs_truth(self.result, self.gallery_algorithm)
 
-    @param.depends("gallery_algorithm", watch=True)
     def _show_gallery(self) -> None:
-        ds, b = self.result, self._bin
-        if ds is None or b is None or self.gallery_algorithm not in ds["algorithm"].values:
+        ds, b, name = self.result, self._bin, self.gallery_algorithm
+        if ds is None or b is None or name not in ds["algorithm"].values:
             return
-        view = plots.gallery(ds, self.gallery_algorithm, *b)
+        view = plots.gallery(ds, name, *b)
         self._gallery.object = view
         count = 0 if view is None else len(view)
-        self._gallery_info.object = (f"**{self.gallery_algorithm}**, R_F in [{b[0]:.4f}, {b[1]:.4f}): "
-                                     f"{count} reconstruction(s) shown")
-        self._show_best()
-
-    def _show_best(self) -> None:
-        ds = self.result
-        if ds is None:
-            return
-        name = self.gallery_algorithm if self.gallery_algorithm in ds["algorithm"].values else ds["algorithm"].values[0]
-        self._best.object = plots.best_vs_truth(ds, str(name))
+        self._gallery_info.object = f"{name}, R_F in [{b[0]:.4f}, {b[1]:.4f}): {count} reconstruction(s) shown"
 
     # ---- export ----------------------------------------------------------------------------------
 
@@ -271,40 +334,18 @@ class PhaseRetrievalExplorer(pn.viewable.Viewer):
 
     # ---- layout ----------------------------------------------------------------------------------
 
-    def controls(self) -> pn.Column:
-        w = pn.widgets
-        return pn.Column(
-            w.Select.from_param(self.param.phantom, name="Phantom", css_classes=["wb-phase-phantom"]),
-            pn.pane.Markdown("Image file (grey levels become the object):", margin=(0, 10)),
-            self._upload,
-            w.Select.from_param(self.param.size, name="Array size N", css_classes=["wb-phase-size"]),
-            w.FloatSlider.from_param(self.param.log_flux, name="log10 flux", css_classes=["wb-phase-flux"]),
-            w.RadioButtonGroup.from_param(self.param.support, name="Support", css_classes=["wb-phase-support"]),
-            w.FloatSlider.from_param(self.param.beamstop, name="Beamstop radius (px)",
-                                     css_classes=["wb-phase-beamstop"]),
-            w.CheckBoxGroup.from_param(self.param.algorithms, name="Algorithms", inline=True,
-                                       css_classes=["wb-phase-algorithms"]),
-            w.IntInput.from_param(self.param.runs, name="Runs", css_classes=["wb-phase-runs"]),
-            w.IntInput.from_param(self.param.iterations, name="Iterations", css_classes=["wb-phase-iterations"]),
-            w.IntInput.from_param(self.param.chunk, name="Runs per chunk"),
-            w.FloatSlider.from_param(self.param.beta, name="beta (HIO, OSS)"),
-            w.FloatSlider.from_param(self.param.gps_s, name="GPS s"),
-            w.FloatSlider.from_param(self.param.gps_sigma, name="GPS largest sigma"),
-            w.IntInput.from_param(self.param.seed, name="Seed"),
-            pn.Row(self._run_btn, self._cancel_btn),
-            self.export, sizing_mode="stretch_width")
+    def controls_extra(self) -> list[Any]:
+        return [pn.pane.Str("Image file (grey levels become the object):", margin=(0, 10)), self._upload,
+                pn.pane.Str("Measured pattern (.cxi, .npz, .npy, HDF5; centred):", margin=(0, 10)),
+                self._data_upload]
 
-    def __panel__(self) -> pn.viewable.Viewable:
-        def pick() -> pn.widgets.Select:
-            return pn.widgets.Select.from_param(self.param.gallery_algorithm, name="Gallery algorithm",
-                                                css_classes=["wb-phase-gallery-algorithm"], width=200)
-
-        tabs = pn.Tabs(
-            ("Histograms", pn.Column(self._hist_pane, self._table, pick(), self._gallery_info, self._gallery,
+    def view(self) -> pn.viewable.Viewable:
+        return pn.Tabs(
+            ("Histograms", pn.Column(self._hist_pane, self._table, self._gallery_info, self._gallery,
                                      sizing_mode="stretch_width")),
             ("Convergence", self._conv),
-            ("Data", self._pattern),
-            ("Best vs truth", pn.Column(pick(), self._best)),
+            ("Data", pn.Column(self._data_info, self._pattern)),
+            ("Best vs truth", self._best),
             ("FRC", self._frc),
+            ("PRTF", self._prtf),
             dynamic=False, sizing_mode="stretch_width")
-        return pn.Column(self.status, tabs, sizing_mode="stretch_width")

@@ -24,31 +24,10 @@ from bokeh.palettes import Greys256, Magma256, Viridis256
 from bokeh.plotting import figure
 from panel.io.document import hold
 
+from .internals import writes_idle
 from .tasks import in_server
 
 PALETTES = {"viridis": Viridis256, "magma": Magma256, "greys": Greys256}
-
-
-def _writes_idle(doc: Any) -> bool:
-    """True when nothing is being written to this session's sockets, so Panel's hold sends its
-    batch at once. Otherwise Panel queues the batch behind the write and retries; under a saturated
-    server (20 sessions updating back to back) a batch queued that way could wait until the
-    session's next change (seconds), so the changes then go out one message each, in order."""
-    # these are Panel's and Tornado's internals: where they differ (another version), say "busy",
-    # and the changes go out one message each, which is always correct
-    try:
-        from panel.io.document import _WRITE_BLOCK, _WRITE_MSGS
-
-        if doc in _WRITE_MSGS or doc in _WRITE_BLOCK:
-            return False
-        session = getattr(doc.session_context, "_session", None)
-        for conn in getattr(session, "_subscribed_connections", ()):
-            lock = getattr(conn._socket, "write_lock", None)
-            if lock is not None and lock._block._value == 0:
-                return False
-    except (ImportError, AttributeError, TypeError):
-        return False
-    return True
 
 
 CONTOUR_POINTS = 128  # contours are traced on at most this many points per axis (plots are ~300 px)
@@ -116,7 +95,7 @@ class LiveImage(pn.viewable.Viewer):
         hx, hy = (x[-1] - x[0]) / max(len(x) - 1, 1), (y[-1] - y[0]) / max(len(y) - 1, 1)
         # served: the image, contours, colour range and title go out as one patch message (Panel's
         # hold), not one per changed property; no model is created here, so holding is safe
-        with hold() if in_server() and _writes_idle(pn.state.curdoc) else nullcontext():
+        with hold() if in_server() and writes_idle(pn.state.curdoc) else nullcontext():
             self.image.data = {"image": [z], "x": [x[0] - hx / 2], "y": [y[0] - hy / 2],
                                "dw": [x[-1] - x[0] + hx], "dh": [y[-1] - y[0] + hy]}
             self.lines.data = contour_lines(x, y, z, self.levels)

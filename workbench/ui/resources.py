@@ -24,4 +24,4 @@ def serve_resources_locally(doc: Document | None = None) -> None:
     if doc is None or getattr(doc, "session_context", None) is None or use_cdn():
         return
     rel = pn.state.rel_path  # same address as Panel's own page rendering
-    doc._template_variables["dist_url"] = f"{rel}/{LOCAL_DIST}" if rel else LOCAL_DIST
+    doc.template_variables["dist_url"] = f"{rel}/{LOCAL_DIST}" if rel else LOCAL_DIST
