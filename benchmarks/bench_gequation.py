@@ -35,7 +35,7 @@ from workbench.gequation.grid import Grid
 from workbench.gequation.models import get_model
 from workbench.gequation.chunks import KMAX, StepChunks
 from workbench.gequation.solver import Problem, make_step
-from workbench.gequation.solver import compiled as compile_step
+from workbench.gequation.step_compile import compile_step
 
 
 def torch_rate(n: int, batch: int, steps: int, dtype: torch.dtype, device: str, compiled: bool | str,

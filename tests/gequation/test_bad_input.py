@@ -15,12 +15,12 @@ from workbench.gequation.profile import parse_profile
     (dict(s_l=-1.0), r"s_l must be in \(0"),
     (dict(model="laminar"), "model must be one of 'inviscid'"),
     (dict(flow="vortex"), "flow must be one of 'cellular'"),
-    (dict(amplitude=-1.0), r"amplitude must be in \[0"),
+    (dict(A=-1.0), r"A must be in \[0"),
     (dict(d=-0.1), r"d must be in \[0"),
     (dict(flow="oscillating", omega=0.0), r"omega must be in \(0"),
     (dict(cfl=1.5), r"cfl must be in \(0, 1\]"),
-    (dict(amplitude=[1.0, 2.0], d=[0.1, 0.2, 0.3]), "common length"),
-    (dict(amplitude=[1.0, float("nan")]), "finite"),
+    (dict(A=[1.0, 2.0], d=[0.1, 0.2, 0.3]), "common length"),
+    (dict(A=[1.0, float("nan")]), "finite"),
     (dict(model="strain", scheme="godunov"), "convex Hamiltonian"),
     (dict(direction=(0, 0)), "direction must be a finite non-zero"),
     (dict(profile="sin(y)"), "only used with flow='shear'"),
@@ -33,13 +33,13 @@ def test_refused_with_a_named_parameter(kwargs, match):
 
 def test_memory_checked_before_allocating():
     with pytest.raises(MemoryError, match="grid² × batch needs about"):
-        flame_speed(amplitude=np.ones(4000), grid=4096)
+        flame_speed(A=np.ones(4000), grid=4096)
 
 
 def test_cfl_unstable_time_step_refused():
     with pytest.raises(ValueError, match=r"dt=0.02 exceeds the CFL-stable limit .* for model=inviscid, flow=cellular, A=4"):
-        flame_speed(amplitude=[1.0, 4.0], grid=32, dt=0.02)
-    ok = flame_speed(amplitude=0.0, grid=16, dt=0.01, t_final=0.5, dtype="float64")
+        flame_speed(A=[1.0, 4.0], grid=32, dt=0.02)
+    ok = flame_speed(A=0.0, grid=16, dt=0.01, t_final=0.5, dtype="float64")
     assert float(ok.dt) <= 0.01 and float(ok.t_final) == pytest.approx(0.5)
 
 
@@ -62,7 +62,7 @@ def test_profile_must_be_periodic():
 
 def test_blow_up_is_reported_with_its_parameters():
     # V = A·1e30 sin y overflows float32 for A = 1e10: a genuine non-finite solution
-    kw = dict(flow="shear", profile="1e30*sin(y)", amplitude=[1.0, 1e10], grid=16, crossings=0.05, n_frames=2)
+    kw = dict(flow="shear", profile="1e30*sin(y)", A=[1.0, 1e10], grid=16, crossings=0.05, n_frames=2)
     with pytest.raises(BlowUpError, match=r"blow-up: non-finite solution .* A=1e\+10"):
         flame_speed(**kw)
     ds = flame_speed(**kw, on_blowup="record")

@@ -62,7 +62,7 @@ def test_zero_field_gives_zero_weights_no_nan():
 
 @pytest.mark.parametrize("model", ["inviscid", "viscous", "strain"])
 def test_flame_speed_same_with_either_method(model):
-    kw = dict(model=model, amplitude=[1.0, 4.0], grid=32, crossings=3, max_crossings=3, dtype="float64")
+    kw = dict(model=model, A=[1.0, 4.0], grid=32, crossings=3, max_crossings=3, dtype="float64")
     a = flame_speed(method="torch", compile=False, **kw)
     b = flame_speed(method="numba", **kw)
     np.testing.assert_allclose(a.s_T.values, b.s_T.values, rtol=1e-10)
@@ -71,10 +71,10 @@ def test_flame_speed_same_with_either_method(model):
 
 def test_method_is_checked():
     with pytest.raises(ValueError, match="method"):
-        flame_speed(amplitude=1.0, grid=16, method="fortran")
+        flame_speed(A=1.0, grid=16, method="fortran")
     if not torch.cuda.is_available():
         with pytest.raises(ValueError, match="CUDA|cuda"):
-            flame_speed(amplitude=1.0, grid=16, method="numba", device="cuda")
+            flame_speed(A=1.0, grid=16, method="numba", device="cuda")
 
 
 def test_compiled_torch_step_matches_eager():
@@ -82,10 +82,10 @@ def test_compiled_torch_step_matches_eager():
     # eager torch step, float64: only reordered rounding. A second call with a smaller batch (what the
     # adaptive reruns do) recompiles with a dynamic batch and must agree too.
     kw = dict(model="inviscid", grid=16, crossings=2, max_crossings=2, dtype="float64", method="torch")
-    for amplitude in ([1.0, 2.0, 3.0], [2.5]):
-        eager = flame_speed(amplitude=amplitude, compile=False, **kw)
-        compiled = flame_speed(amplitude=amplitude, compile="reduce-overhead", **kw)
+    for A in ([1.0, 2.0, 3.0], [2.5]):
+        eager = flame_speed(A=A, compile=False, **kw)
+        compiled = flame_speed(A=A, compile="reduce-overhead", **kw)
         np.testing.assert_allclose(compiled.s_T.values, eager.s_T.values, rtol=1e-10)
         np.testing.assert_allclose(compiled.mean_u.values, eager.mean_u.values, rtol=1e-10, atol=1e-12)
     with pytest.raises(ValueError, match="compile"):
-        flame_speed(amplitude=1.0, grid=16, compile="max-speed")
+        flame_speed(A=1.0, grid=16, compile="max-speed")

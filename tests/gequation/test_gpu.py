@@ -12,7 +12,7 @@ pytestmark = pytest.mark.gpu
 def test_cuda_speeds_equal_the_cpu_speeds(model):
     # float64, the same schedule: the torch step on the GPU against the fused CPU kernel,
     # which a CPU test holds to the torch step within 1e-12 per step
-    kw = dict(model=model, amplitude=[1.0, 4.0], d=0.1, grid=32, crossings=3, max_crossings=3,
+    kw = dict(model=model, A=[1.0, 4.0], d=0.1, grid=32, crossings=3, max_crossings=3,
               dtype="float64", n_frames=2)
     cpu = flame_speed(device="cpu", **kw)
     gpu = flame_speed(device="cuda", **kw)

@@ -16,7 +16,7 @@ def test_sweep_fills_points_select_and_errors():
     assert np.all(np.diff(s) > 0) and s[0] > 1.0  # inviscid speeds grow with A, above s_l
     assert e.selected is not None and "s_T =" in e._summary.object
     # a click near a point selects it and draws its front and history
-    a, (sv, _err) = sorted(e.points["strain"].items())[0]
+    a, (sv, _err, _flag) = sorted(e.points["strain"].items())[0]
     e._on_tap(x=a, y=sv)
     assert e.selected == ("strain", a)
     assert e._front.object is not None and e._history.object is not None

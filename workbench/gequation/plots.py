@@ -1,6 +1,7 @@
 """HoloViews views of flame-speed results (render in bokeh and matplotlib).
 
-* :func:`speed_curves` — s_T(A) per model with error bars; log-log or
+* :func:`speed_curves` — s_T(A) per model (a Dataset over model, A; :func:`speed_table`
+  builds it from sweeps) with error bars, flagged points hollow; log-log or
   against A/log A (the inviscid growth law, Liu, Xin & Yu 2013); the strain
   model's quenching amplitude A* as a vertical line.
 * :func:`front_view` — the front G = P·x + u = 0 unfolded in the plane
@@ -33,36 +34,71 @@ def _both(obj, **opts):
 
 def view_x(A: np.ndarray, view: str) -> np.ndarray:
     """The horizontal coordinate of amplitudes ``A`` in ``view`` (A, or A/log A for the inviscid law)."""
+    A = np.asarray(A, dtype=float)
     if view == "s_T vs A/log A":
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.where(A > math.e, A / np.log(A), np.nan)
     return A
 
 
-def speed_curves(points: Mapping[str, Mapping[float, tuple[float, float]]], view: str = "s_T vs A",
+def speed_table(results: Mapping[str, xr.Dataset]) -> xr.Dataset:
+    """One Dataset (model, A) of s_T, s_T_error and flag from per-model sweep results over A."""
+    parts = []
+    for model, ds in results.items():
+        keep = ds[[v for v in ("s_T", "s_T_error", "flag") if v in ds]]
+        for extra in [d for d in keep.dims if d != "A"]:
+            keep = keep.isel({extra: 0})
+        if "flag" not in keep:
+            keep = keep.assign(flag=(("A",), np.full(keep.sizes["A"], "", dtype=object)))
+        parts.append(keep.expand_dims(model=[model]))
+    if not parts:
+        return xr.Dataset({"s_T": (("model", "A"), np.zeros((0, 0))),
+                           "s_T_error": (("model", "A"), np.zeros((0, 0))),
+                           "flag": (("model", "A"), np.zeros((0, 0), dtype=str))},
+                          coords={"model": [], "A": []})
+    out = xr.concat(parts, dim="model", join="outer")
+    out["flag"] = out.flag.fillna("").astype(str)
+    return out
+
+
+def speed_curves(ds: xr.Dataset, view: str = "s_T vs A",
                  a_star: Mapping[str, float] | None = None) -> hv.Overlay:
-    """s_T(A) for each model from ``{model: {A: (s_T, s_T_error)}}``."""
+    """s_T(A) per model, with error bars, from a Dataset with dims (model, A) (:func:`speed_table`).
+
+    A point with a non-empty ``flag`` (under-resolved, outside its proven bounds; see
+    :mod:`.diagnostics`) is drawn hollow and left out of the curve, never as a plain point."""
     xlabel = {"s_T vs A/log A": "A/log A"}.get(view, "A")
     kx = hv.Dimension("x", label=xlabel)
     ky = hv.Dimension("s_T", label="s_T", unit="s_l")
     items = []
-    for model, pts in points.items():
-        if not pts:
-            continue
-        A = np.array(sorted(pts))
-        s = np.array([pts[a][0] for a in A])
-        e = np.array([pts[a][1] for a in A])
+    inviscid = None
+    for model in [str(m) for m in ds.model.values]:
+        one = ds.sel(model=model)
+        A = ds.A.values.astype(float)
+        s, e = one.s_T.values.astype(float), one.s_T_error.values.astype(float)
+        flag = one.flag.values.astype(str) if "flag" in one else np.full(len(A), "")
         x = view_x(A, view)
         ok = np.isfinite(x) & np.isfinite(s)
         if view == "log-log":
             ok &= (x > 0) & (s > 0)
+        if not ok.any():
+            continue
         color = COLORS.get(model, "black")
-        data = {"x": x[ok], "s_T": s[ok], "err": e[ok], "A": A[ok], "model": [model] * int(ok.sum())}
-        items.append(_both(hv.Curve(data, kx, ky, label=model), color=color))
-        items.append(_both(hv.ErrorBars(data, kx, [ky, "err"]), color=color))
-        items.append(hv.Scatter(data, kx, [ky, "A", "model"]).opts(color=color, size=7, backend="bokeh")
+        plain, marked = ok & (flag == ""), ok & (flag != "")
+        data = lambda m: {"x": x[m], "s_T": s[m], "err": e[m], "A": A[m], "model": [model] * int(m.sum()),  # noqa: E731
+                          "flag": list(flag[m])}
+        items.append(_both(hv.Curve(data(plain), kx, ky, label=model), color=color))
+        items.append(_both(hv.ErrorBars(data(ok), kx, [ky, "err"]), color=color))
+        items.append(hv.Scatter(data(plain), kx, [ky, "A", "model"]).opts(color=color, size=7, backend="bokeh")
                      .opts(tools=["tap", "hover"], backend="bokeh").opts(color=color, backend="matplotlib"))
-    law = _growth_law(points.get("inviscid", {}), view)
+        if marked.any():
+            items.append(hv.Scatter(data(marked), kx, [ky, "A", "model", "flag"], label=f"{model} (flagged)")
+                         .opts(size=10, marker="circle", fill_alpha=0, line_color=color, line_width=2,
+                               tools=["tap", "hover"], backend="bokeh")
+                         .opts(s=60, facecolors="none", edgecolors=color, backend="matplotlib"))
+        if model == "inviscid":
+            inviscid = {a: v for a, v, good in zip(A, s, plain) if good}
+    law = _growth_law(inviscid or {}, view)
     if law is not None:
         items.append(law)
     for model, a in (a_star or {}).items():
@@ -80,12 +116,12 @@ def speed_curves(points: Mapping[str, Mapping[float, tuple[float, float]]], view
     return overlay.opts(responsive=True, min_height=320, legend_position="top_left", backend="bokeh")
 
 
-def _growth_law(pts: Mapping[float, tuple[float, float]], view: str) -> hv.Curve | None:
+def _growth_law(pts: Mapping[float, float], view: str) -> hv.Curve | None:
     """``c A/log A`` through the inviscid points with A > e (c their median ratio)."""
-    A = np.array(sorted(a for a in pts if a > math.e and np.isfinite(pts[a][0])))
+    A = np.array(sorted(a for a in pts if a > math.e and np.isfinite(pts[a])))
     if view == "s_T vs A" or len(A) == 0:
         return None
-    c = float(np.median([pts[a][0] * math.log(a) / a for a in A]))
+    c = float(np.median([pts[a] * math.log(a) / a for a in A]))
     grid = np.linspace(A.min(), A.max(), 50) if len(A) > 1 else A
     x = view_x(grid, view)
     return hv.Curve((x, c * grid / np.log(grid)), "x", "s_T", label=f"{c:.2f} A/log A").opts(

@@ -63,7 +63,7 @@ class FlameSpeedExplorer(pn.viewable.Viewer):
         super().__init__(**params)
         self.status = Status()
         self.results: dict[str, xr.Dataset] = {}
-        self.points: dict[str, dict[float, tuple[float, float]]] = {}
+        self.points: dict[str, dict[float, tuple[float, float, str]]] = {}  # touched on the loop only
         self.selected: tuple[str, float] | None = None
         self._speeds = pn.pane.HoloViews(None, sizing_mode="stretch_width", name="speeds",
                                          css_classes=["wb-gq-speeds"])
@@ -124,7 +124,6 @@ class FlameSpeedExplorer(pn.viewable.Viewer):
                     if not cancel.is_set() and not (ds.failed != "").any():
                         SWEEPS.put(key, ds)
                 out[model] = ds
-                self._take(model, ds)
                 self.status.progress((i + 1) * len(A) / total, f"{model}: {len(A)} points done")
                 if cancel.is_set():
                     break
@@ -136,9 +135,10 @@ class FlameSpeedExplorer(pn.viewable.Viewer):
 
     def _on_chunk(self, model: str, ev: ChunkEvent, fraction: float) -> None:
         if ev.result is not None:
+            flags = ev.result.flag.values if "flag" in ev.result else [""] * len(ev.params["A"])
             for k, a in enumerate(ev.params["A"]):
                 self.points[model][float(a)] = (float(ev.result.s_T.values[k]),
-                                                float(ev.result.s_T_error.values[k]))
+                                                float(ev.result.s_T_error.values[k]), str(flags[k]))
         text = f"{model}: A = {', '.join(f'{a:.3g}' for a in ev.params['A'])}"
         if ev.error:
             text += f" failed: {ev.error}"
@@ -147,8 +147,9 @@ class FlameSpeedExplorer(pn.viewable.Viewer):
 
     def _take(self, model: str, ds: xr.Dataset) -> None:
         self.results[model] = ds
-        self.points[model] = {float(a): (float(s), float(e)) for a, s, e in
-                              zip(ds.A.values, ds.s_T.values, ds.s_T_error.values) if np.isfinite(s)}
+        flags = ds.flag.values if "flag" in ds else [""] * ds.sizes["A"]
+        self.points[model] = {float(a): (float(s), float(e), str(f)) for a, s, e, f in
+                              zip(ds.A.values, ds.s_T.values, ds.s_T_error.values, flags) if np.isfinite(s)}
 
     def _finished(self, out: dict[str, xr.Dataset]) -> None:
         for model, ds in out.items():
@@ -159,6 +160,11 @@ class FlameSpeedExplorer(pn.viewable.Viewer):
                 if why or err:
                     problems.append(f"{model} A={a:g}: {why or err}")
         self._draw_speeds()
+        flagged = [f"{model} A={a:g}: {flag}" for model, pts in self.points.items()
+                   for a, (_s, _e, flag) in sorted(pts.items()) if flag]
+        if flagged:
+            problems.append("hollow points are not results: " + "; ".join(flagged[:2])
+                            + (" ..." if len(flagged) > 2 else ""))
         if problems:
             self.status.error("; ".join(problems[:3]) + (" ..." if len(problems) > 3 else ""))
         else:
@@ -181,9 +187,23 @@ class FlameSpeedExplorer(pn.viewable.Viewer):
                 out[model] = quenching_amplitude(A, [pts[a][0] for a in A], tol=0.05)
         return out
 
+    def speeds(self) -> xr.Dataset:
+        """The points so far as a Dataset (model, A) of s_T, s_T_error and flag."""
+        models = [m for m, pts in self.points.items() if pts]
+        A = sorted({a for m in models for a in self.points[m]})
+        shape = (len(models), len(A))
+        s, e = np.full(shape, np.nan), np.full(shape, np.nan)
+        flag = np.full(shape, "", dtype=object)
+        for i, m in enumerate(models):
+            for j, a in enumerate(A):
+                if a in self.points[m]:
+                    s[i, j], e[i, j], flag[i, j] = self.points[m][a]
+        return xr.Dataset({"s_T": (("model", "A"), s), "s_T_error": (("model", "A"), e),
+                           "flag": (("model", "A"), flag.astype(str))}, coords={"model": models, "A": A})
+
     @param.depends("view", watch=True)
     def _draw_speeds(self) -> None:
-        view = plots.speed_curves(self.points, self.view, self.a_star())
+        view = plots.speed_curves(self.speeds(), self.view, self.a_star())
         tap = hv.streams.Tap(source=view, x=None, y=None)
         tap.add_subscriber(self._on_tap)
         self._speeds.object = view
@@ -193,7 +213,7 @@ class FlameSpeedExplorer(pn.viewable.Viewer):
             return
         best, dist = None, np.inf
         for model, pts in self.points.items():
-            for a, (s, _e) in pts.items():
+            for a, (s, _e, _flag) in pts.items():
                 xa = plots.view_x(np.array([a]), self.view)[0]
                 if not np.isfinite(xa):
                     continue
@@ -234,16 +254,18 @@ class FlameSpeedExplorer(pn.viewable.Viewer):
         ds.attrs = self.results[model].attrs
         self._front.object = plots.front_view(ds, frame, self.flow)
         self._history.object = plots.history_view(ds)
+        flag = str(ds.flag.values) if "flag" in ds else ""
         self._summary.object = (f"**{model}**, {self.flow} flow, A = {A:.4g}: s_T = {float(ds.s_T):.4f} ± "
                                 f"{float(ds.s_T_error):.2g} (converged: {bool(ds.converged)}), "
-                                f"t_final = {float(ds.t_final):.3g}, {int(ds.n_steps)} steps")
+                                f"t_final = {float(ds.t_final):.3g}, {int(ds.n_steps)} steps"
+                                + (f"; **not a plain result**: {flag}" if flag else ""))
 
     # ---- export ----------------------------------------------------------------------------------
 
     def figure(self) -> hv.Overlay | hv.Layout | None:
         if not any(self.points.values()):
             return None
-        return plots.speed_curves(self.points, self.view, self.a_star())
+        return plots.speed_curves(self.speeds(), self.view, self.a_star())
 
     def data(self) -> xr.Dataset | None:
         """The paper figure's data: s_T(A) per model with its error and A* of the strain models."""

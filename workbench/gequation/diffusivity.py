@@ -1,0 +1,250 @@
+"""Effective diffusivity of particles in periodic flows (Wang, Xin & Zhang 2018).
+
+Particles solve ``dX = V(X, t) dt + √(2D₀) dW`` in the plane (positions are
+not wrapped; V is 2π-periodic), started uniformly on the cell [0, 2π)², and
+
+    D_eff,i = lim_{t→∞} E[(X_i(t) − X_i(0))²] / (2t)     (i = x, y).
+
+Estimator. The particles are split into R independent batches (for the
+stochastic flow each batch has its own phase path θ, so the spread includes
+the flow's randomness). For batch r the mean-square displacement M_r(t) gives
+the secant slope over the late window ``[t_s, t_e] = [(1 − w) T, T]``:
+
+    D_r = (M_r(t_e) − M_r(t_s)) / (2 (t_e − t_s)),
+
+which removes the constant offset a transient leaves in M. ``D_eff`` is the
+mean of D_r, ``D_eff_error = t_{0.975, R−1} · std(D_r)/√R`` (a 95% interval
+for the statistical error). Convergence: the same secants over the window's
+two halves, ``drift = D_second − D_first``; ``converged`` says the drift is
+not significant at 95% (|mean drift| ≤ t · its standard error). A
+significant drift means the horizon is still in the transient.
+
+Closed form (the shear flow V = (A sin y, 0), for the tests). Y is a Brownian
+motion, so D_yy = D₀. ``X(t) − X(0) = A ∫₀ᵗ sin Y(s) ds + √(2D₀) W_x(t)`` with
+Y(0) uniform, hence stationary; ``C(τ) = E sin Y(s) sin Y(s+τ) = ½ E cos(Y(s+τ) − Y(s))
+= ½ e^{−D₀τ}`` and
+
+    E(X(t) − X(0))² = 2D₀t + 2A² ∫₀ᵗ (t − τ) C(τ) dτ = 2D₀t + A² [t/D₀ − (1 − e^{−D₀t})/D₀²],
+
+so ``D_xx = D₀ + A²/(2D₀)`` and the secant over [t_s, t_e] is biased by
+``−A² (e^{−D₀t_s} − e^{−D₀t_e}) / (2D₀²(t_e − t_s))``, negligible once D₀t_s ≫ 1.
+
+Particle count. For pure molecular diffusion (A = 0) the secant of N
+particles has relative standard error ``√((2 + 4(1 − w)/w)/N)`` (with
+a = X(t_s) − X(0), b = X(t_e) − X(t_s) independent Gaussians,
+Var(b² + 2ab)/E(b²)² = 2 + 4 Var a/Var b); a requested relative error
+``rtol`` (95%) below 1.96 times that is refused before anything is allocated.
+
+A batch of points (amplitudes A, D₀, B, ω) shares one time step and the same
+random numbers (common random numbers): it equals its points computed one by
+one with that time step.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import torch
+import xarray as xr
+from scipy import stats
+
+from .. import results, runtime, validate
+from .parameters import broadcast
+from .particle_flows import PARTICLE_FLOWS, ParticleFlow, get_particle_flow
+from .random_phase import ou_phase_step
+from .sde import INTEGRATORS, sde_step
+
+DIRECTIONS = ("x", "y")
+MAX_PARTICLES = 10**8
+MAX_STEPS = 10**7
+BYTES_PER_PARTICLE = 8  # x, y, x0, y0, noise and temporaries, in units of the dtype size
+DEFAULT_DT = 0.05
+
+
+def brownian_relative_error(particles: int, window: float) -> float:
+    """Relative standard error of the MSD secant for pure Brownian motion (module docstring)."""
+    return math.sqrt((2 + 4 * (1 - window) / window) / particles)
+
+
+def stability_limit(flow: ParticleFlow, A: torch.Tensor, B: torch.Tensor, omega: torch.Tensor) -> float:
+    """Largest time step allowed: ``1 / max(L, ω)`` over the batch (inf for a zero flow).
+
+    L bounds ‖∇V‖: beyond h·L = 1 explicit Euler amplifies a rotation by more
+    than √2 per step, and no scheme resolves the flow's fastest rate."""
+    rate = float(flow.rate(A, B, omega).max())
+    return math.inf if rate == 0 else 1.0 / rate
+
+
+def effective_diffusivity(flow: str = "cellular", A: Any = 1.0, d0: Any = 0.1, *,
+                          B: Any = 1.0, omega: Any = 1.0, integrator: str = "splitting",
+                          particles: int = 20_000, batches: int = 10, t_final: float = 100.0,
+                          dt: float | None = None, window: float = 0.5, rtol: float | None = None,
+                          n_samples: int = 101, seed: int = 0, dtype: str | torch.dtype | None = None,
+                          device: Any = None, dim: str = "run") -> xr.Dataset:
+    """D_eff per direction of particles in ``flow`` (see the module docstring).
+
+    Parameters
+    ----------
+    flow : ``shear``, ``cellular``, ``oscillating``, ``stochastic`` or ``chaotic`` (:mod:`.particle_flows`).
+    A, d0, B, omega : flow amplitude A ≥ 0, molecular diffusivity D₀ > 0, oscillation B
+        and frequency ω > 0 of the time-dependent flows; scalars or 1-D sequences of one length
+        (a sequence is a batch, computed at once).
+    integrator : ``splitting`` (Wang–Xin–Zhang, structure preserving) or ``euler`` (Euler–Maruyama).
+    dtype : of the positions (default float32, :func:`workbench.runtime.resolve_dtype`); the
+        displacements' squares are averaged in float64.
+    particles, batches : particles in all, split into ``batches`` independent batches (≥ 2).
+    t_final, dt : horizon and time step (default ``min(0.05, 0.25 / max(L, ω))``; a step above
+        :func:`stability_limit` is refused).
+    window : late fraction of the horizon used by the estimator. rtol : requested relative
+        95% error; too few particles for it is refused. n_samples : MSD samples kept.
+    """
+    flw = get_particle_flow(flow)
+    validate.choice("integrator", integrator, INTEGRATORS)
+    params = broadcast(A=A, d0=d0, B=B, omega=omega)
+    for value in params["A"]:
+        validate.number("A", value, lo=0.0)
+    for value in params["d0"]:
+        validate.positive("d0", value)
+    for value in params["B"]:
+        validate.number("B", value, lo=-100.0, hi=100.0)
+    for value in params["omega"]:
+        validate.number("omega", value, lo=0.0, hi=1e4, lo_open=True)
+    batches = validate.integer("batches", batches, lo=2, hi=1024)
+    particles = validate.integer("particles", particles, lo=2 * batches, hi=MAX_PARTICLES)
+    per_batch = particles // batches
+    t_final = validate.number("t_final", t_final, lo=0.0, hi=1e6, lo_open=True)
+    window = validate.number("window", window, lo=0.0, hi=1.0, lo_open=True, hi_open=True)
+    n_samples = validate.integer("n_samples", n_samples, lo=3, hi=10_001)
+    seed = validate.integer("seed", seed, lo=0, hi=2**63 - 1)
+    if rtol is not None:
+        rtol = validate.positive("rtol", rtol)
+        floor = 1.96 * brownian_relative_error(per_batch * batches, window)
+        if floor > rtol:
+            need = math.ceil((1.96 / rtol) ** 2 * (2 + 4 * (1 - window) / window))
+            raise ValueError(f"particles={particles} is too few for rtol={rtol:g}: molecular diffusion alone "
+                             f"gives a relative 95% error of {floor:.3g}; use particles >= {need}")
+    dev = runtime.resolve_device(device)
+    dtp = runtime.resolve_dtype(dtype)
+    as_t = lambda v: torch.as_tensor(v, dtype=dtp, device=dev).reshape(-1, 1, 1)  # noqa: E731
+    At, D0, Bt, om = (as_t(params[k]) for k in ("A", "d0", "B", "omega"))
+    limit = stability_limit(flw, At, Bt, om)
+    if dt is None:
+        dt = min(DEFAULT_DT, 0.25 * limit)
+    dt = validate.positive("dt", dt)
+    if dt > limit * (1 + 1e-12):
+        raise ValueError(f"dt={dt:g} exceeds the stability limit {limit:.4g} = 1/max(L, omega) of the "
+                         f"{flow} flow at A = {float(At.max()):g}; use dt <= {limit:.4g}")
+    n_steps = max(2, round(t_final / dt))
+    if n_steps > MAX_STEPS:
+        raise ValueError(f"t_final/dt = {n_steps} steps exceeds {MAX_STEPS}; raise dt or lower t_final")
+    n_points = len(params["A"])
+    itemsize = torch.finfo(dtp).bits // 8
+    validate.memory_fits("particles × points", BYTES_PER_PARTICLE * itemsize * n_points * particles, dev)
+
+    call = dict(flow=flow, A=params["A"], d0=params["d0"], B=params["B"], omega=params["omega"],
+                integrator=integrator, particles=particles, batches=batches, t_final=t_final, dt=dt,
+                window=window, rtol=rtol, n_samples=n_samples, seed=seed)
+    with results.timer() as clock:
+        msd, times = _run(flw, integrator, At, D0, Bt, om, batches, per_batch, n_steps, dt, n_samples,
+                          seed, dtp, dev)
+    est = _estimate(msd, times, window)
+    ds = _to_dataset(est, msd, times, params, call, dim, dev, clock["elapsed"], seed, n_steps * dt)
+    scalar = all(np.ndim(v) == 0 for v in (A, d0, B, omega))
+    return ds.isel({dim: 0}) if scalar else ds
+
+
+def _run(flow: ParticleFlow, integrator: str, A, D0, B, omega, batches: int, per_batch: int, n_steps: int,
+         dt: float, n_samples: int, seed: int, dtype, dev) -> tuple[torch.Tensor, np.ndarray]:
+    """Integrate; returns MSD (points, batches, samples, 2) per batch and the sample times."""
+    gen = runtime.generator(seed, dev)
+    shape = (batches, per_batch)
+    two_pi = 2 * math.pi
+    x0 = torch.rand(shape, generator=gen, dtype=dtype, device=dev) * two_pi
+    y0 = torch.rand(shape, generator=gen, dtype=dtype, device=dev) * two_pi
+    P = A.shape[0]
+    x, y = x0.expand(P, *shape).clone(), y0.expand(P, *shape).clone()
+    kick = torch.sqrt(2 * D0 * dt)
+    theta = None
+    if flow.stochastic:  # one stationary phase per (point, batch), common normals across points
+        xi = torch.randn(batches, 1, generator=gen, dtype=dtype, device=dev)
+        theta = (B.abs() / math.sqrt(2)) * xi
+    sample_steps = np.unique(np.round(np.linspace(0, n_steps, n_samples)).astype(int))
+    want = set(sample_steps.tolist())
+    msd = torch.zeros(P, batches, len(sample_steps), 2, dtype=torch.float64, device=dev)
+    j = 1
+    for k in range(1, n_steps + 1):
+        xi = torch.randn((2, *shape), generator=gen, dtype=dtype, device=dev)
+        x, y = sde_step(integrator, flow, x, y, (k - 1) * dt, dt, A, B, omega, theta, kick, xi[0], xi[1])
+        if theta is not None:
+            theta = ou_phase_step(theta, dt, B, omega,
+                                  torch.randn(batches, 1, generator=gen, dtype=dtype, device=dev))
+        if k in want:
+            msd[:, :, j, 0] = ((x - x0) ** 2).mean(-1, dtype=torch.float64)
+            msd[:, :, j, 1] = ((y - y0) ** 2).mean(-1, dtype=torch.float64)
+            j += 1
+        if k % 200 == 0 and not bool(torch.isfinite(x).all() and torch.isfinite(y).all()):
+            raise FloatingPointError(f"particles left the finite numbers at t={k * dt:.4g} "
+                                     f"({integrator}, {flow.name} flow); lower dt")
+    return msd, sample_steps * dt
+
+
+def _secant(msd: torch.Tensor, times: np.ndarray, i: int, j: int) -> torch.Tensor:
+    return (msd[:, :, j] - msd[:, :, i]) / (2 * (times[j] - times[i]))
+
+
+def _estimate(msd: torch.Tensor, times: np.ndarray, window: float) -> dict[str, np.ndarray]:
+    """Per-batch secants over the window and its halves; mean, 95% error, drift test."""
+    T = times[-1]
+    e = len(times) - 1
+    s = int(np.argmin(np.abs(times - (1 - window) * T)))
+    s = min(s, e - 2)
+    m = int(np.argmin(np.abs(times - 0.5 * (times[s] + T))))
+    m = min(max(m, s + 1), e - 1)
+    d = results.to_numpy(_secant(msd, times, s, e))  # (P, R, 2)
+    d1 = results.to_numpy(_secant(msd, times, s, m))
+    d2 = results.to_numpy(_secant(msd, times, m, e))
+    R = d.shape[1]
+    tq = float(stats.t.ppf(0.975, R - 1))
+    mean = d.mean(1)
+    err = tq * d.std(1, ddof=1) / math.sqrt(R)
+    drift = (d2 - d1).mean(1)
+    drift_err = tq * (d2 - d1).std(1, ddof=1) / math.sqrt(R)
+    return dict(D_eff=mean, D_eff_error=err, D_batch=d, first=d1.mean(1), second=d2.mean(1),
+                drift=drift, converged=np.abs(drift) <= drift_err, window=(times[s], T))
+
+
+def _to_dataset(est: dict, msd: torch.Tensor, times: np.ndarray, params: dict[str, np.ndarray],
+                call: dict, dim: str, dev, elapsed: float, seed: int, t_final: float) -> xr.Dataset:
+    per = (dim, "direction")
+    D = {"units": "length²/time"}
+    data = {
+        "D_eff": (per, est["D_eff"], {"long_name": "effective diffusivity D_eff", **D}),
+        "D_eff_error": (per, est["D_eff_error"],
+                        {"long_name": "95% statistical error of D_eff (independent batches)", **D}),
+        "D_eff_batch": ((dim, "batch", "direction"), est["D_batch"],
+                        {"long_name": "MSD secant slope / 2 of each batch", **D}),
+        "D_eff_first_half": (per, est["first"], {"long_name": "D_eff over the window's first half", **D}),
+        "D_eff_second_half": (per, est["second"], {"long_name": "D_eff over the window's second half", **D}),
+        "converged": (per, est["converged"].astype(np.int8),
+                      {"long_name": "no significant drift between the window's halves (95%)", "units": "1"}),
+        "msd": ((dim, "sample", "direction"), msd.mean(1),
+                {"long_name": "mean-square displacement E(X_i(t) − X_i(0))²", "units": "length²"}),
+        "time": (("sample",), times, {"long_name": "time t", "units": "time"}),
+    }
+    coords = {
+        "A": ((dim,), params["A"], {"long_name": "flow amplitude A", "units": "length/time"}),
+        "d0": ((dim,), params["d0"], {"long_name": "molecular diffusivity D₀", **D}),
+        "B": ((dim,), params["B"], {"long_name": "oscillation B", "units": "1"}),
+        "omega": ((dim,), params["omega"], {"long_name": "flow frequency ω", "units": "1/time"}),
+        "direction": (("direction",), list(DIRECTIONS), {"long_name": "direction of displacement"}),
+    }
+    return results.dataset(data, coords, params=call, kind="gequation.effective_diffusivity", device=dev,
+                           elapsed=elapsed, seed=seed, flow=call["flow"], integrator=call["integrator"],
+                           window_start=float(est["window"][0]), t_final=float(t_final),
+                           dt=float(call["dt"]))
+
+
+__all__ = ["INTEGRATORS", "PARTICLE_FLOWS", "brownian_relative_error", "effective_diffusivity",
+           "stability_limit"]
