@@ -42,7 +42,7 @@ class Toy(Explorer):
         if values["kind"] == "y" and values["a"] > 5:
             raise ValueError("a must be at most 5 when kind is 'y'")
 
-    def view(self):
+    def body(self):
         return pn.pane.HTML("toy")
 
 

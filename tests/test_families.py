@@ -106,7 +106,7 @@ TOY_FAMILY = {
             filename = "toy"
             x = param.Number(default=1.0, bounds=(0.0, 4.0), doc="a number")
 
-            def view(self):
+            def body(self):
                 return pn.pane.HTML("x squared")
     ''',
     "toyfam-0.1.dist-info/METADATA": "Metadata-Version: 2.1\nName: toyfam\nVersion: 0.1\n",

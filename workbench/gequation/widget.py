@@ -2,7 +2,7 @@
 
 Pick models, flow, A range, d, ω, B and grid; "Run sweep" runs
 :func:`workbench.gequation.sweep` for each model through the spine's sweep
-runner inside a :class:`~workbench.ui.LatestRunner` job, so each finished
+runner inside a job of the :class:`~workbench.ui.Explorer` base's heavy pool, so each finished
 point appears at once with the progress bar moving; a newer run or "Cancel"
 stops the current one between points. Click a point to see that run's
 front (G = 0, unfolded over the streamlines, a player over its snapshots)
@@ -24,7 +24,7 @@ import param
 import xarray as xr
 
 from ..sweep import ChunkEvent
-from ..ui import ExportButtons, LatestRunner, Status
+from ..ui import Explorer
 from ..ui.cache import ResultCache
 from . import paper, plots
 from .flows import FLOWS
@@ -35,33 +35,46 @@ SWEEPS = ResultCache(max_items=32)  # finished sweeps, shared by the server's se
 STRAIN_MODELS = ("strain", "curvature-strain")
 
 
-class FlameSpeedExplorer(pn.viewable.Viewer):
+class FlameSpeedExplorer(Explorer):
     """s_T(A) sweeps of G-equation models with per-point fronts and histories."""
 
-    # the view's parameters: in the URL, in the parameters JSON and in exported data
-    shared = ["models", "flow", "A_min", "A_max", "n_A", "d", "omega", "B", "grid", "crossings", "batch", "view"]
+    shared = ("models", "flow", "A_min", "A_max", "n_A", "d", "omega", "B", "grid", "crossings", "batch", "view")
     filename = "gequation_sweeps"
+    run_label = "Run sweep"
+    css_prefix = "wb-gq"
+    widgets = {
+        "models": {"type": pn.widgets.CheckBoxGroup, "inline": False},
+        "A_min": {"type": pn.widgets.FloatInput, "css_classes": ["wb-gq-amin"]},
+        "A_max": {"type": pn.widgets.FloatInput, "css_classes": ["wb-gq-amax"]},
+        "n_A": {"css_classes": ["wb-gq-na"]},
+        "d": pn.widgets.FloatInput,
+        "omega": pn.widgets.FloatInput,
+        "B": pn.widgets.FloatInput,
+        "crossings": {"step": 1.0},
+        "batch": pn.widgets.IntInput,
+        "view": pn.widgets.RadioButtonGroup,
+    }
 
-    models = param.ListSelector(default=["inviscid", "strain"], objects=list(MODELS),
+    models = param.ListSelector(default=["inviscid", "strain"], objects=list(MODELS), label="Models",
                                 doc="G-equation models to sweep")
-    flow = param.Selector(default="cellular", objects=list(FLOWS), doc="periodic flow")
-    A_min = param.Number(default=0.5, bounds=(0.0, 64.0), doc="smallest flow amplitude A")
-    A_max = param.Number(default=4.0, bounds=(0.0, 64.0), doc="largest flow amplitude A")
-    n_A = param.Integer(default=6, bounds=(2, 32), doc="amplitudes in the sweep (evenly spaced)")
-    d = param.Number(default=1.0, bounds=(0.0, 5.0), doc="model coefficient d (diffusivity / Markstein length)")
-    omega = param.Number(default=1.0, bounds=(0.05, 50.0), doc="frequency ω of the time-periodic flows")
-    B = param.Number(default=1.0, bounds=(-5.0, 5.0), doc="oscillation / modulation depth B")
-    grid = param.Selector(default=64, objects=[16, 24, 32, 48, 64, 96, 128, 256],
+    flow = param.Selector(default="cellular", objects=list(FLOWS), label="Flow", doc="periodic flow")
+    A_min = param.Number(default=0.5, bounds=(0.0, 64.0), label="A min", doc="smallest flow amplitude A")
+    A_max = param.Number(default=4.0, bounds=(0.0, 64.0), label="A max", doc="largest flow amplitude A")
+    n_A = param.Integer(default=6, bounds=(2, 32), label="Amplitudes", doc="amplitudes in the sweep (evenly spaced)")
+    d = param.Number(default=1.0, bounds=(0.0, 5.0), label="d",
+                     doc="model coefficient d (diffusivity / Markstein length)")
+    omega = param.Number(default=1.0, bounds=(0.05, 50.0), label="omega", doc="frequency ω of the time-periodic flows")
+    B = param.Number(default=1.0, bounds=(-5.0, 5.0), label="B", doc="oscillation / modulation depth B")
+    grid = param.Selector(default=64, objects=[16, 24, 32, 48, 64, 96, 128, 256], label="Grid N",
                           doc="grid points per side (the strain model past A* needs 64 or more)")
-    crossings = param.Number(default=6.0, bounds=(1.0, 40.0), doc="horizon in cell-crossing times")
-    batch = param.Integer(default=1, bounds=(1, 32), doc="points computed together (one chunk)")
-    view = param.Selector(default=plots.VIEWS[0], objects=list(plots.VIEWS), doc="axes of the s_T plot")
+    crossings = param.Number(default=6.0, bounds=(1.0, 40.0), label="Cell crossings",
+                             doc="horizon in cell-crossing times")
+    batch = param.Integer(default=1, bounds=(1, 32), label="Points per batch", doc="points computed together (one chunk)")
+    view = param.Selector(default=plots.VIEWS[0], objects=list(plots.VIEWS), label="View", doc="axes of the s_T plot")
     frame = param.Integer(default=-1, bounds=(-1, 100), doc="front snapshot shown (-1: the last)")
-    device = param.String(default="", doc="compute device ('' = WORKBENCH_DEVICE or auto)")
 
     def __init__(self, **params: Any):
         super().__init__(**params)
-        self.status = Status()
         self.results: dict[str, xr.Dataset] = {}
         self.points: dict[str, dict[float, tuple[float, float, str]]] = {}  # touched on the loop only
         self.selected: tuple[str, float] | None = None
@@ -72,16 +85,15 @@ class FlameSpeedExplorer(pn.viewable.Viewer):
         self._history = pn.pane.HoloViews(None, sizing_mode="stretch_width", name="history",
                                           css_classes=["wb-gq-history"])
         self._summary = pn.pane.Markdown("Run a sweep, then click a point.", css_classes=["wb-gq-summary"])
-        self._runner = LatestRunner(self._finished, self._failed, self.status.busy)
-        self._run_btn = pn.widgets.Button(label="Run sweep", color="primary", css_classes=["wb-gq-run"])
-        self._run_btn.on_click(lambda _e: self.run())
-        self._cancel_btn = pn.widgets.Button(label="Cancel", css_classes=["wb-gq-cancel"])
-        self._cancel_btn.on_click(lambda _e: self._runner.cancel())
+        self._runner = self.runner(self._finished, pool="heavy", on_error=self._failed)
         self._player = pn.widgets.Player(start=0, end=1, value=0, loop_policy="once",
                                          interval=400, css_classes=["wb-gq-player"], visible=False)
         self._player.param.watch(lambda e: setattr(self, "frame", int(e.new)), "value")
-        self.export = ExportButtons(figure=self.figure, data=self.data, filename="gequation_speeds")
         self._draw_speeds()
+
+    def check_state(self, values: dict[str, Any]) -> None:
+        if not values["A_max"] > values["A_min"]:
+            raise ValueError(f"A_max must be larger than A_min; got A_min={values['A_min']}, A_max={values['A_max']}")
 
     # ---- compute ---------------------------------------------------------------------------------
 
@@ -92,7 +104,7 @@ class FlameSpeedExplorer(pn.viewable.Viewer):
 
     def _key(self, model: str, A: np.ndarray) -> tuple:
         return (model, self.flow, tuple(np.round(A, 12)), self.d, self.omega, self.B, int(self.grid),
-                float(self.crossings), self.device)
+                float(self.crossings), self.compute_device)
 
     def run(self) -> None:
         """Sweep every chosen model over the A range (newest request wins)."""
@@ -106,11 +118,13 @@ class FlameSpeedExplorer(pn.viewable.Viewer):
         models = list(self.models)
         kwargs = dict(flow=self.flow, A=list(A), d=float(self.d), omega=float(self.omega), B=float(self.B),
                       grid=int(self.grid), crossings=float(self.crossings), chunk_size=int(self.batch),
-                      n_frames=9, frame_grid=min(int(self.grid), 64), device=self.device or None)
+                      max_crossings=max(32.0, float(self.crossings)),
+                      n_frames=9, frame_grid=min(int(self.grid), 64), device=self.compute_device)
         self.points = {m: {} for m in models}
         self.results = {}
         self.selected = None
         total = len(models) * len(A)
+        runner = self._runner
 
         def job(cancel: threading.Event) -> dict[str, xr.Dataset]:
             out: dict[str, xr.Dataset] = {}
@@ -119,12 +133,12 @@ class FlameSpeedExplorer(pn.viewable.Viewer):
                 ds = SWEEPS.get(key)
                 if ds is None:
                     def on_chunk(ev: ChunkEvent, i=i, model=model) -> None:
-                        self._runner.post(self._on_chunk, model, ev, (i * len(A) + ev.done_points) / total)
+                        runner.post(self._on_chunk, model, ev, (i * len(A) + ev.done_points) / total)
                     ds = sweep(model, callbacks=[on_chunk], should_stop=cancel.is_set, **kwargs)
                     if not cancel.is_set() and not (ds.failed != "").any():
                         SWEEPS.put(key, ds)
                 out[model] = ds
-                self.status.progress((i + 1) * len(A) / total, f"{model}: {len(A)} points done")
+                runner.post(self.status.progress, (i + 1) * len(A) / total, f"{model}: {len(A)} points done")
                 if cancel.is_set():
                     break
             return out
@@ -273,28 +287,8 @@ class FlameSpeedExplorer(pn.viewable.Viewer):
 
     # ---- layout ----------------------------------------------------------------------------------
 
-    def controls(self) -> pn.Column:
-        w = pn.widgets
+    def body(self) -> pn.viewable.Viewable:
         return pn.Column(
-            w.CheckBoxGroup.from_param(self.param.models, name="Models", inline=False,
-                                       css_classes=["wb-gq-models"]),
-            w.Select.from_param(self.param.flow, name="Flow", css_classes=["wb-gq-flow"]),
-            pn.Row(w.FloatInput.from_param(self.param.A_min, name="A min", css_classes=["wb-gq-amin"]),
-                   w.FloatInput.from_param(self.param.A_max, name="A max", css_classes=["wb-gq-amax"])),
-            w.IntSlider.from_param(self.param.n_A, name="Amplitudes", css_classes=["wb-gq-na"]),
-            w.FloatInput.from_param(self.param.d, name="d", css_classes=["wb-gq-d"]),
-            pn.Row(w.FloatInput.from_param(self.param.omega, name="omega"),
-                   w.FloatInput.from_param(self.param.B, name="B")),
-            w.Select.from_param(self.param.grid, name="Grid N", css_classes=["wb-gq-grid"]),
-            w.FloatSlider.from_param(self.param.crossings, name="Cell crossings", step=1.0),
-            w.IntInput.from_param(self.param.batch, name="Points per batch"),
-            pn.Row(self._run_btn, self._cancel_btn),
-            w.RadioButtonGroup.from_param(self.param.view, name="View", css_classes=["wb-gq-view"]),
-            self.export, sizing_mode="stretch_width")
-
-    def __panel__(self) -> pn.viewable.Viewable:
-        return pn.Column(
-            self.status,
             pn.Row(self._speeds, sizing_mode="stretch_width"),
             self._summary,
             pn.Row(pn.Column(self._front, self._player, sizing_mode="stretch_width"), self._history,

@@ -234,7 +234,7 @@ class GraphExplorer(Explorer):
              "class": ("class", np.arange(10)), "component": ("component", [1, 2])},
             params={"k": k, "sigma_neighbor": s, "labels_per_class": n_labels}, kind="graph.snapshot", seed=seed)
 
-    def view(self) -> pn.viewable.Viewable:
+    def body(self) -> pn.viewable.Viewable:
         return pn.Column(
             self._curves,
             self._embedding,

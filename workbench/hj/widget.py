@@ -351,7 +351,7 @@ class HJExplorer(Explorer):
 
     # ---- layout ----------------------------------------------------------------------------------
 
-    def view(self) -> pn.viewable.Viewable:
+    def body(self) -> pn.viewable.Viewable:
         return pn.Column(
             pn.Row(self._env, sizing_mode="stretch_width"),
             self._maps_row,

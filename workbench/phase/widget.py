@@ -340,7 +340,7 @@ class PhaseRetrievalExplorer(Explorer):
                 pn.pane.Str("Measured pattern (.cxi, .npz, .npy, HDF5; centred):", margin=(0, 10)),
                 self._data_upload]
 
-    def view(self) -> pn.viewable.Viewable:
+    def body(self) -> pn.viewable.Viewable:
         return pn.Tabs(
             ("Histograms", pn.Column(self._hist_pane, self._table, self._gallery_info, self._gallery,
                                      sizing_mode="stretch_width")),

@@ -29,7 +29,7 @@ so a family writes only its computation hooks and its plots:
   notebook cell or test view (``__panel__``: controls above the plots, full width).
 
 A subclass sets ``shared``, ``filename`` (stem of exported files), optionally ``run_label``,
-``css_prefix``, ``widgets``; implements :meth:`view` (the plots), and :meth:`figure`,
+``css_prefix``, ``widgets``; implements :meth:`body` (the plots), and :meth:`figure`,
 :meth:`data` for export, :meth:`run` when it has a Run button.
 """
 
@@ -166,12 +166,12 @@ class Explorer(pn.viewable.Viewer):
         items.append(self.export)
         return pn.Column(*items, sizing_mode="stretch_width")
 
-    def view(self) -> pn.viewable.Viewable:
+    def body(self) -> pn.viewable.Viewable:
         """The plots (the main area)."""
         raise NotImplementedError
 
     def main(self) -> pn.Column:
-        return pn.Column(self.status, self.view(), sizing_mode="stretch_width")
+        return pn.Column(self.status, self.body(), sizing_mode="stretch_width")
 
     def app(self, title: str, description: str = "") -> pn.template.BaseTemplate:
         """The served dashboard: controls and the Share card in the sidebar, plots in the main area."""

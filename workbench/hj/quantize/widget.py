@@ -183,7 +183,7 @@ class BinaryRelaxExplorer(Explorer):
     def data(self) -> xr.Dataset | None:
         return self.result
 
-    def view(self) -> pn.viewable.Viewable:
+    def body(self) -> pn.viewable.Viewable:
         return pn.Column(
             pn.pane.Markdown("#### Training curves (test accuracy over epochs)"), self._curves, self._table,
             pn.pane.Markdown("#### Weight histograms per layer"), self._hist,
