@@ -8,8 +8,9 @@ What it does, in a Jupyter kernel (it does nothing outside one):
   plot or explorer asks a CDN for ``bokeh-*.min.js`` or ``panel.min.js``. The
   pyviz comms JupyterLab extension (``@pyviz/jupyterlab_pyviz``, shipped with
   ``pyviz_comms``) carries the live updates between the page and the kernel.
-* **One-line errors.** A ``ValueError`` raised inside the workbench (a parameter
-  out of its range, a bad formula) shows as one line naming the parameter, through
+* **One-line errors.** A ``ValueError`` raised by the workbench's checks (a parameter
+  out of its range, a bad formula; an explorer parameter outside its bounds, checked
+  by param) shows as one line naming the parameter, through
   IPython's public custom-exception hook (``InteractiveShell.set_custom_exc``);
   any other exception keeps its full traceback.
 * **Static figures** (``static=True``, or ``WORKBENCH_NOTEBOOK_STATIC=1`` as set by
@@ -83,13 +84,17 @@ def kernel_shell():
     return shell
 
 
+CHECKERS = ("workbench", "param")  # modules whose ValueErrors are input checks that name the parameter
+
+
 def raised_by_workbench(tb: TracebackType | None) -> bool:
-    """Whether the innermost frame of ``tb`` is workbench code (the error is the workbench's own check)."""
-    name = None
+    """Whether the innermost frame of ``tb`` is a workbench check, or param's bounds check of an
+    explorer's parameter (both raise one-line messages naming the parameter and its range)."""
+    name = ""
     while tb is not None:
-        name = tb.tb_frame.f_globals.get("__name__", "")
+        name = tb.tb_frame.f_globals.get("__name__", "") or ""
         tb = tb.tb_next
-    return bool(name) and (name == "workbench" or name.startswith("workbench."))
+    return name.split(".")[0] in CHECKERS
 
 
 def one_line_error(shell, etype: type[BaseException], value: BaseException, tb: TracebackType | None,
