@@ -174,7 +174,7 @@ def plotted(page, names: list[str] | None = None) -> list[float]:
 
 
 def wait_changed(page, before, names: list[str] | None = None, timeout: float = 60_000):
-    page.wait_for_function(f"(names) => JSON.stringify(({PLOTTED_JS})(names)) !== {json.dumps(json.dumps(before))}",
+    page.wait_for_function(f"(names) => ({PLOTTED_JS})(names)[1] !== {json.dumps(before[1])}",
                            arg=names, timeout=timeout, polling=250)
     return plotted(page, names)
 
