@@ -23,3 +23,17 @@ def oscillator(params, delay: float = 0.0, fail_above: float | None = None):
     energy = params["e0"][:, None] * np.exp(-gamma[:, None] * t)
     return xr.Dataset({"energy": (("point", "time"), energy, {"units": "J"})}, coords={"time": t},
                       attrs={"kind": "test.oscillator"})
+
+
+CALLS: list[int] = []
+"""Points per call of :func:`counted_oscillator` in this process."""
+
+
+def counted_oscillator(params, **fixed):
+    """:func:`oscillator` that records each call's point count in :data:`CALLS`.
+
+    One function for the first run and the resume alike: a checkpoint refuses a resume
+    with another function.
+    """
+    CALLS.append(len(params["gamma"]))
+    return oscillator(params, **fixed)

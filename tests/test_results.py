@@ -73,3 +73,88 @@ def test_timer_measures():
     with results.timer() as t:
         sum(range(10000))
     assert 0 < t["elapsed"] < 5
+
+
+def test_bit_flipped_file_is_refused_with_its_name(tmp_path):
+    ds = make()
+    path = results.save(ds, tmp_path / "r.nc")
+    assert results.load(path).identical(ds)
+    data = bytearray(path.read_bytes())
+    at = bytes(data).find(ds["u"].values.astype("<f4").tobytes()[4:12])
+    assert at > 0, "the raw values are stored uncompressed"
+    data[at + 2] ^= 0x01  # one bit of one value
+    path.write_bytes(bytes(data))
+    with pytest.raises(ValueError, match=r"results file '.*r.nc' is corrupt"):
+        results.load(path)
+
+
+def test_damaged_file_is_refused_with_its_name(tmp_path):
+    path = tmp_path / "r.nc"
+    path.write_bytes(results.to_bytes(make())[:300])
+    with pytest.raises(ValueError, match=r"results file '.*r.nc' cannot be read as netCDF"):
+        results.load(path)
+
+
+def test_save_errors_name_the_target_not_the_part_file(tmp_path):
+    (tmp_path / "folder.nc").mkdir()
+    with pytest.raises(IsADirectoryError) as info:
+        results.save(make(), tmp_path / "folder.nc")
+    assert info.value.filename.endswith("folder.nc")
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(OSError) as info:
+        results.save(make(), blocker / "r.nc")
+    assert ".part" not in str(info.value) and "r.nc" in str(info.value.filename)
+
+
+@pytest.fixture
+def tiny_disk(tmp_path):
+    """A 1 MiB tmpfs (skipped where mounting is not permitted)."""
+    import subprocess
+
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    proc = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount)], capture_output=True)
+    if proc.returncode != 0:
+        pytest.skip("mounting a tmpfs is not permitted here")
+    yield mount
+    subprocess.run(["umount", str(mount)], capture_output=True)
+
+
+def test_disk_full_is_one_error_and_no_part_file(tiny_disk):
+    big = xr.Dataset({"a": ("x", np.random.default_rng(0).random(300_000))})  # 2.4 MB > 1 MiB
+    with pytest.raises(OSError, match="no space left") as info:
+        results.save(big, tiny_disk / "big.nc")
+    assert str(info.value.filename).endswith("big.nc")
+    assert list(tiny_disk.iterdir()) == []
+    # the estimate said no before writing; a file that passes the estimate but fills the disk midway
+    (tiny_disk / "filler").write_bytes(b"\0" * 700_000)
+    mid = xr.Dataset({"a": ("x", np.zeros(30_000))})  # 240 kB of data, more on disk with HDF5's layout
+    try:
+        results.save(mid, tiny_disk / "mid.nc")
+    except OSError as exc:
+        assert "no space left" in str(exc) and str(exc.filename).endswith("mid.nc")
+    assert not [p for p in tiny_disk.iterdir() if p.name.endswith(".part")]
+
+
+def test_disk_full_during_a_sweep_keeps_finished_chunks(tiny_disk):
+    import subprocess
+    import sys
+    import textwrap
+
+    # in a subprocess: a crash in the HDF5 library would otherwise end pytest itself
+    script = textwrap.dedent(f"""
+        import numpy as np, xarray as xr
+        from workbench import sweep
+        def chunk(params):
+            a = np.asarray(params["a"], dtype=float)
+            return xr.Dataset({{"v": (("point", "k"), np.repeat(a[:, None], 20_000, axis=1))}})
+        sweep.run_sweep(chunk, {{"a": list(range(12))}}, chunk_size=1, checkpoint={str(tiny_disk / "ck")!r})
+    """)
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1 and "Segmentation" not in proc.stderr
+    assert proc.stderr.strip().splitlines()[-1].startswith("OSError: [Errno 28] no space left")
+    files = sorted(p.name for p in (tiny_disk / "ck").iterdir())
+    assert "chunk-00000.nc" in files and not [f for f in files if ".part" in f]
+    from workbench import results as r
+    assert float(r.load(tiny_disk / "ck" / "chunk-00000.nc")["v"][0, 0]) == 0.0

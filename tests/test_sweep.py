@@ -1,5 +1,6 @@
 """The sweep runner: grid layout, streaming, checkpoint/resume, dask, failures."""
 
+import json
 import os
 import signal
 import subprocess
@@ -12,7 +13,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from sweep_fixtures import oscillator
+from sweep_fixtures import CALLS, counted_oscillator, oscillator
 from workbench import sweep
 
 GRID = {"gamma": [0.0, 0.5, 1.0, 2.0], "e0": [1.0, 3.0, 5.0]}
@@ -49,33 +50,30 @@ def test_callbacks_stream_every_chunk():
 
 def test_interrupted_sweep_resumes_without_recomputing(tmp_path):
     calls = []
+    stop_at = [2]  # the process is stopped during the third chunk of the first run
 
-    def dying(params, **kw):
-        if len(calls) == 2:
-            raise KeyboardInterrupt  # the process is stopped during the third chunk
+    def flaky(params, **kw):  # one function for both runs: a resume with another is refused
+        if len(calls) == stop_at[0]:
+            raise KeyboardInterrupt
         calls.append(len(params["gamma"]))
         return oscillator(params, **kw)
 
     ckpt = tmp_path / "ckpt"
     with pytest.raises(KeyboardInterrupt):
-        sweep.run_sweep(dying, GRID, chunk_size=3, checkpoint=ckpt)
+        sweep.run_sweep(flaky, GRID, chunk_size=3, checkpoint=ckpt)
     assert len(list(ckpt.glob("chunk-*.nc"))) == 2
 
-    resumed = []
-
-    def counting(params, **kw):
-        resumed.append(len(params["gamma"]))
-        return oscillator(params, **kw)
-
-    ds = sweep.run_sweep(counting, GRID, chunk_size=3, checkpoint=ckpt)
-    assert sum(resumed) == 12 - 6  # only the missing points are computed
-    assert len(resumed) == 2
+    calls.clear()
+    stop_at[0] = -1
+    ds = sweep.run_sweep(flaky, GRID, chunk_size=3, checkpoint=ckpt)
+    assert sum(calls) == 12 - 6  # only the missing points are computed
+    assert len(calls) == 2
     full = sweep.run_sweep(oscillator, GRID, chunk_size=3)
     xr.testing.assert_identical(values_only(ds).drop_vars("failed"), values_only(full).drop_vars("failed"))
     # a third run computes nothing at all
-    again = []
-    sweep.run_sweep(lambda p, **k: again.append(1) or oscillator(p, **k), GRID, chunk_size=3, checkpoint=ckpt)
-    assert again == []
+    calls.clear()
+    sweep.run_sweep(flaky, GRID, chunk_size=3, checkpoint=ckpt)
+    assert calls == []
 
 
 def test_killed_process_resumes_from_checkpoint(tmp_path):
@@ -83,9 +81,9 @@ def test_killed_process_resumes_from_checkpoint(tmp_path):
     ckpt = tmp_path / "ckpt"
     script = textwrap.dedent(f"""
         import sys; sys.path.insert(0, {str(Path(__file__).parent)!r})
-        from sweep_fixtures import oscillator
+        from sweep_fixtures import counted_oscillator
         from workbench import sweep
-        sweep.run_sweep(oscillator, {GRID!r}, fixed={{"delay": 0.4}}, chunk_size=2, checkpoint={str(ckpt)!r})
+        sweep.run_sweep(counted_oscillator, {GRID!r}, fixed={{"delay": 0.4}}, chunk_size=2, checkpoint={str(ckpt)!r})
     """)
     proc = subprocess.Popen([sys.executable, "-c", script])
     deadline = time.monotonic() + 60
@@ -95,14 +93,9 @@ def test_killed_process_resumes_from_checkpoint(tmp_path):
     proc.wait()
     finished = len(list(ckpt.glob("chunk-*.nc")))
     assert 2 <= finished < 6
-    counted = []
-
-    def counting(params, **kw):
-        counted.append(len(params["gamma"]))
-        return oscillator(params, **kw)
-
-    ds = sweep.run_sweep(counting, GRID, fixed={"delay": 0.4}, chunk_size=2, checkpoint=ckpt)
-    assert sum(counted) == 12 - 2 * finished
+    CALLS.clear()
+    ds = sweep.run_sweep(counted_oscillator, GRID, fixed={"delay": 0.4}, chunk_size=2, checkpoint=ckpt)
+    assert sum(CALLS) == 12 - 2 * finished
     np.testing.assert_allclose(ds["energy"].values, exact(), rtol=1e-15)
 
 
@@ -209,3 +202,107 @@ def test_dask_sweep_survives_a_lost_worker(cluster, tmp_path):
     assert (ds["failed"] == "").all()
     np.testing.assert_allclose(ds["energy"].values, exact(), rtol=1e-15)
     assert len(list((tmp_path / "c").glob("chunk-*.nc"))) == 12
+
+
+# --- losing nothing, mixing nothing ---------------------------------------------------------------
+
+def test_only_the_failing_points_are_marked_failed():
+    # chunk 1 holds points 5..9, of which only point 9 has gamma = 2: the chunk raises as a whole,
+    # its points are retried alone, and only point 9 (and chunk 2's points 10, 11) fail
+    ds = sweep.run_sweep(oscillator, GRID, fixed={"fail_above": 1.5}, chunk_size=5)
+    failed = ds["failed"] != ""
+    assert failed.sel(gamma=2.0).all() and int(failed.sum()) == 3
+    np.testing.assert_allclose(ds["energy"].sel(gamma=[0.0, 0.5, 1.0]).values, exact()[:3], rtol=1e-15)
+    assert np.isnan(ds["energy"].sel(gamma=2.0)).all()
+
+
+def typed(params):
+    """Variables of every kind; the point a = 3 raises."""
+    a = np.asarray(params["a"])
+    if (a == 3).any():
+        raise ArithmeticError("a = 3 is not allowed")
+    return xr.Dataset({"x": ("point", a * 0.5), "n": ("point", a.astype(np.int64) * 10),
+                       "ok": ("point", a > 1), "label": ("point", np.array([f"a{v}" for v in a]))})
+
+
+def test_failed_points_hold_documented_missing_values_not_sentinels():
+    ds = sweep.run_sweep(typed, {"a": [1, 2, 3, 4]}, chunk_size=4)
+    bad = ds.sel(a=3)
+    assert "ArithmeticError: a = 3 is not allowed" == str(bad["failed"].values)
+    assert np.isnan(bad["x"]) and int(bad["n"]) == 0 and not bool(bad["ok"]) and str(bad["label"].values) == ""
+    assert ds["n"].sel(a=[1, 2, 4]).values.tolist() == [10, 20, 40]
+    assert ds["ok"].sel(a=[1, 2, 4]).values.tolist() == [False, True, True]
+    # a chunk that fails entirely (never computed) is filled the same way
+    ds = sweep.run_sweep(typed, {"a": [1, 2, 3, 4]}, chunk_size=1)
+    assert int(ds["n"].sel(a=3)) == 0 and str(ds["label"].sel(a=3).values) == "" and not bool(ds["ok"].sel(a=3))
+
+
+def test_merged_provenance_describes_the_whole_sweep():
+    ds = sweep.run_sweep(oscillator, GRID, fixed={"delay": 0.01}, chunk_size=5)
+    params = json.loads(ds.attrs["parameters"])
+    assert params == {**GRID, "delay": 0.01, "sweep": "sweep", "sweep_function": "sweep_fixtures.oscillator"}
+    # three chunks slept 0.01 s each: the sweep's elapsed time covers all of them, not the first chunk's
+    assert ds.attrs["elapsed_s"] >= 0.03 and ds.attrs["elapsed_s"] == ds.attrs["sweep_elapsed_s"]
+
+
+def test_resume_with_a_changed_function_or_parameters_is_refused(tmp_path):
+    sweep.run_sweep(oscillator, GRID, checkpoint=tmp_path / "c")
+    manifest = json.loads((tmp_path / "c" / "manifest.json").read_text())
+    assert manifest["function"]["name"] == "sweep_fixtures.oscillator" and manifest["function"]["sha256"]
+    assert manifest["workbench"] and manifest["grid"] == GRID and manifest["fixed"] == {}
+
+    def oscillator_v2(params, **kw):
+        return oscillator(params, **kw) * 2
+    with pytest.raises(ValueError, match="the chunk function differs .*sweep_fixtures.oscillator"):
+        sweep.run_sweep(oscillator_v2, GRID, checkpoint=tmp_path / "c")
+    with pytest.raises(ValueError, match="the fixed parameters differ in 'delay'"):
+        sweep.run_sweep(oscillator, GRID, fixed={"delay": 0.0}, checkpoint=tmp_path / "c")
+    manifest["workbench"] = "0.0.0-old"
+    (tmp_path / "c" / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(ValueError, match="the workbench version differs"):
+        sweep.run_sweep(oscillator, GRID, checkpoint=tmp_path / "c")
+
+
+def test_function_identity_tracks_the_source():
+    def f(params):
+        return params
+    first = sweep.function_identity(f)
+
+    def f(params):  # noqa: F811 - same name, other body
+        return params, 1
+    assert sweep.function_identity(f)["name"] == first["name"]
+    assert sweep.function_identity(f)["sha256"] != first["sha256"]
+
+
+def test_corrupt_manifest_is_one_line_naming_the_file(tmp_path):
+    (tmp_path / "c").mkdir()
+    (tmp_path / "c" / "manifest.json").write_text('{"name": "sweep", "grid": ')
+    with pytest.raises(ValueError, match=r"checkpoint manifest '.*manifest.json' is corrupt") as info:
+        sweep.run_sweep(oscillator, GRID, checkpoint=tmp_path / "c")
+    assert "\n" not in str(info.value)
+
+
+def test_corrupt_or_foreign_chunk_files_are_set_aside_and_recomputed(tmp_path):
+    from workbench import results
+
+    ckpt = tmp_path / "c"
+    sweep.run_sweep(oscillator, GRID, chunk_size=3, checkpoint=ckpt)
+    chunk0, chunk1, chunk2 = ckpt / "chunk-00000.nc", ckpt / "chunk-00001.nc", ckpt / "chunk-00002.nc"
+    chunk0.write_bytes(chunk0.read_bytes()[:200])                     # truncated
+    other = results.load(chunk1).rename({"energy": "power"})           # another variable
+    results.save(other, chunk1)
+    data = bytearray(chunk2.read_bytes())                              # one flipped bit in the data
+    values = results.load(chunk2)["energy"].values
+    at = bytes(data).find(values.astype("<f8").tobytes()[8:16])
+    assert at > 0
+    data[at + 3] ^= 0x10
+    chunk2.write_bytes(bytes(data))
+    with pytest.warns(sweep.SweepWarning) as caught:
+        ds = sweep.run_sweep(oscillator, GRID, chunk_size=3, checkpoint=ckpt)
+    text = " ".join(str(w.message) for w in caught)
+    for name in ("chunk-00000.nc", "chunk-00001.nc", "chunk-00002.nc"):
+        assert name in text
+        assert (ckpt / f"{name}.rejected").exists() and (ckpt / name).exists()  # set aside, recomputed
+    assert "other variables" in text
+    np.testing.assert_allclose(ds["energy"].values, exact(), rtol=1e-15)
+    assert (ds["failed"] == "").all()

@@ -13,61 +13,11 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
-from pathlib import Path
-from typing import Any
 
-USER_ERRORS = (ValueError, TypeError, MemoryError, FileNotFoundError, PermissionError)
+from . import cliutil
 
-
-def add_common(parser: argparse.ArgumentParser, *, seed: bool = True, out: bool = True) -> None:
-    """The options every computing subcommand shares: --device, --seed, --json, --out."""
-    parser.add_argument("--device", default=None, help="cpu, cuda, cuda:N or auto (default: WORKBENCH_DEVICE or auto)")
-    if seed:
-        parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    parser.add_argument("--json", action="store_true", help="print a one-object JSON summary")
-    if out:
-        parser.add_argument("--out", type=Path, default=None, help="write the result to this netCDF file")
-
-
-def emit(summary: dict[str, Any], args: argparse.Namespace, result: Any = None) -> int:
-    """Save ``result`` to ``--out`` if given; print ``summary`` as JSON or as lines."""
-    if getattr(args, "out", None) is not None and result is not None:
-        from . import results
-
-        results.save(result, args.out)
-        summary = {**summary, "out": str(args.out)}
-    if getattr(args, "json", False):
-        print(json.dumps(summary, default=_json_default))
-    else:
-        for key, value in summary.items():
-            print(f"{key}: {value}")
-    return 0
-
-
-def _json_default(value: Any) -> Any:
-    import numpy as np
-
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    return str(value)
-
-
-def parse_range(name: str, text: str) -> list[float]:
-    """``START:STOP:NUM`` (inclusive, NUM points) or a comma list, as floats."""
-    import numpy as np
-
-    try:
-        if ":" in text:
-            start, stop, num = text.split(":")
-            n = int(num)
-            if n < 1:
-                raise ValueError
-            return [float(v) for v in np.linspace(float(start), float(stop), n)]
-        return [float(v) for v in text.split(",") if v.strip()]
-    except ValueError:
-        raise ValueError(f"{name} must be START:STOP:NUM with NUM >= 1 or a comma list; got {text!r}") from None
+USER_ERRORS = cliutil.USER_ERRORS
+parse_range = cliutil.parse_range  # kept importable from here; family CLIs use workbench.cliutil
 
 
 def _info(args: argparse.Namespace) -> int:
@@ -75,7 +25,7 @@ def _info(args: argparse.Namespace) -> int:
 
     data = runtime.info(args.device)
     if args.json:
-        print(json.dumps(data))
+        print(json.dumps(cliutil.strict_json(data), allow_nan=False))
     else:
         for key, value in data.items():
             print(f"{key:>15}: {value}")
@@ -86,7 +36,9 @@ def _serve(args: argparse.Namespace) -> int:
     from .serve import serve
 
     return serve(port=args.port, address=args.address, show=args.show,
-                 allow_websocket_origin=args.allow_websocket_origin)
+                 allow_websocket_origin=args.allow_websocket_origin,
+                 pools={"interactive": args.interactive_workers, "heavy": args.heavy_workers,
+                        "per_session": args.heavy_per_session})
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -108,6 +60,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--allow-websocket-origin", action="append", default=None, metavar="HOST[:PORT]",
                    help="another host name allowed as Host header and websocket origin, named explicitly "
                         "(never a wildcard; default: localhost only)")
+    p.add_argument("--interactive-workers", type=int, default=None, metavar="N",
+                   help="threads for slider-driven work, shared by all sessions (default: cores, at least 2)")
+    p.add_argument("--heavy-workers", type=int, default=None, metavar="N",
+                   help="threads for Run-button work, shared by all sessions (default: cores, at least 2)")
+    p.add_argument("--heavy-per-session", type=int, default=None, metavar="N",
+                   help="Run-button jobs one session may run at once (default 1)")
     p.set_defaults(func=_serve)
 
     from .family import families
@@ -123,11 +81,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 0
+    from . import budget
+
     try:
-        return int(args.func(args) or 0)
+        cliutil.check_out(getattr(args, "out", None))
+        with budget.time_limit(None if getattr(args, "allow_long", False) else budget.CLI_TIME_LIMIT_S):
+            return int(args.func(args) or 0)
     except USER_ERRORS as exc:
         prog = " ".join(["workbench", *(a for a in [args.command, getattr(args, "action", None)] if a)])
-        print(f"{prog}: error: {exc}", file=sys.stderr)
+        print(f"{prog}: error: {cliutil.user_error_line(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("workbench: interrupted", file=sys.stderr)

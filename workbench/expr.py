@@ -14,7 +14,8 @@ parameter ``formula``. Limits keep a formula cheap to evaluate: at most
 :data:`MAX_LENGTH` characters, :data:`MAX_NODES` syntax nodes, nesting depth
 :data:`MAX_DEPTH`, number literals of magnitude at most :data:`MAX_LITERAL`,
 constant exponents of magnitude at most :data:`MAX_EXPONENT` and no power
-inside an exponent.
+inside an exponent. Only ASCII is accepted: Python would fold look-alike letters
+(``ｘ``, ``𝐱``, ``ⅹ``) into ``x`` by NFKC normalisation.
 
 >>> import torch
 >>> f = parse("x**2 + 1")
@@ -91,6 +92,12 @@ def parse(formula: str, variables: Sequence[str] = ("x", "y")) -> Formula:
         raise _fail("must not be empty")
     if len(text) > MAX_LENGTH:
         raise _fail(f"must be at most {MAX_LENGTH} characters, got {len(text)}")
+    # Python folds identifiers by NFKC ('ｘ', '𝐱', 'ⅹ' all become 'x'): only ASCII is accepted,
+    # so what is evaluated is exactly what was typed
+    for column, char in enumerate(text, start=1):
+        if not (char.isascii() and (char.isprintable() or char in " \t")):
+            raise _fail(f"only ASCII letters, digits and operators are allowed; got {char!r} "
+                        f"(U+{ord(char):04X}) at column {column}")
     try:
         tree = ast.parse(text, mode="eval")
     except SyntaxError as exc:
@@ -110,8 +117,17 @@ def _constant(node: ast.AST) -> float | None:
         inner = _constant(node.operand)
         return None if inner is None else (-inner if isinstance(node.op, ast.USub) else inner)
     if isinstance(node, ast.Constant) and type(node.value) in (int, float):
-        return float(node.value)
+        return _magnitude_checked(node.value)
     return None
+
+
+def _magnitude_checked(value: int | float) -> float:
+    """A literal as a float, refused when it is not finite or its magnitude exceeds MAX_LITERAL."""
+    too_big = abs(value) > MAX_LITERAL  # exact for ints of any size: no conversion to float first
+    if too_big or not math.isfinite(value):
+        shown = repr(value) if len(repr(value)) <= 24 else f"a {len(str(abs(value)))}-digit number"
+        raise _fail(f"number literals must have magnitude at most {MAX_LITERAL:g}, got {shown}")
+    return float(value)
 
 
 def _check(node: ast.AST, allowed: set[str], used: set[str], depth: int) -> None:
@@ -120,8 +136,7 @@ def _check(node: ast.AST, allowed: set[str], used: set[str], depth: int) -> None
     if isinstance(node, ast.Constant):
         if type(node.value) not in (int, float):
             raise _fail(f"only numbers are allowed as constants, got {node.value!r}")
-        if not math.isfinite(node.value) or abs(node.value) > MAX_LITERAL:
-            raise _fail(f"number literals must have magnitude at most {MAX_LITERAL:g}, got {node.value!r}")
+        _magnitude_checked(node.value)
         return
     if isinstance(node, ast.Name):
         if node.id in allowed:

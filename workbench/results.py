@@ -23,8 +23,11 @@ round-trips the dataset exactly, attrs included.
 
 from __future__ import annotations
 
+import errno
+import hashlib
 import json
 import os
+import shutil
 import tempfile
 import time
 from collections.abc import Iterator, Mapping
@@ -159,24 +162,91 @@ def timer() -> Iterator[dict[str, float]]:
         out["elapsed"] = time.perf_counter() - start
 
 
+CHECKSUM_ATTR = "checksum"
+"""Attribute holding ``sha256:<hex>`` of a saved file's data (variables and coordinates)."""
+
+
+def checksum(obj: xr.Dataset) -> str:
+    """``sha256:<hex>`` over every variable's name, shape and values (coordinates included).
+
+    Strings hash as their text and everything else as its little-endian bytes, so the
+    value survives the netCDF round trip (which may change a string's dtype).
+    """
+    h = hashlib.sha256()
+    for name in sorted(map(str, obj.variables)):
+        values = np.asarray(obj[name].values)
+        h.update(f"{name}|{values.shape}|".encode())
+        if values.dtype.kind in "USO":
+            h.update("\x1f".join(map(str, values.ravel().tolist())).encode("utf-8", "surrogatepass"))
+        else:
+            h.update(values.dtype.str.lstrip("<>|=").encode())
+            h.update(np.ascontiguousarray(values.astype(values.dtype.newbyteorder("<"), copy=False)).tobytes())
+    return "sha256:" + h.hexdigest()
+
+
+def _enospc(path: Path) -> OSError:
+    return OSError(errno.ENOSPC, "no space left on the device while writing (the partial file was removed)",
+                   str(path))
+
+
 def save(obj: xr.Dataset | xr.DataArray, path: str | os.PathLike) -> Path:
-    """Write ``obj`` to netCDF atomically (a finished result is never half-written)."""
+    """Write ``obj`` to netCDF atomically (a finished result is never half-written).
+
+    The data's :func:`checksum` goes into ``attrs['checksum']``, which :func:`load`
+    verifies. The file is written to a ``.part`` file beside the target and renamed;
+    on any error (a full disk included) the ``.part`` file is removed and the error
+    names the target, not the temporary file.
+    """
     path = Path(path)
-    if path.parent and not path.parent.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
+    if path.is_dir():
+        raise IsADirectoryError(errno.EISDIR, "cannot write a results file over a folder", str(path))
+    try:
+        if path.parent and not path.parent.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise type(exc)(exc.errno, f"cannot create the folder of the results file ({exc.strerror})",
+                        str(path)) from None
     if isinstance(obj, xr.DataArray):
         obj = obj.to_dataset(name=obj.name or "data", promote_attrs=True)
     obj = obj.copy(deep=False)
     obj.attrs = clean_attrs(obj.attrs)
-    fd, tmp = tempfile.mkstemp(suffix=".nc.part", dir=path.parent)
+    obj.attrs[CHECKSUM_ATTR] = checksum(obj)
+    try:
+        free = shutil.disk_usage(path.parent).free
+    except OSError:
+        free = None
+    if free is not None and obj.nbytes + 64 * 1024 > free:
+        raise OSError(errno.ENOSPC, f"no space left on the device: the results file needs about "
+                                    f"{obj.nbytes / 2**20:.1f} MiB, {free / 2**20:.1f} MiB free", str(path))
+    try:
+        fd, tmp = tempfile.mkstemp(suffix=".nc.part", prefix=f".{path.name}.", dir=path.parent)
+    except OSError as exc:
+        raise type(exc)(exc.errno, f"cannot write the results file ({exc.strerror})", str(path)) from None
     os.close(fd)
     try:
         obj.to_netcdf(tmp, engine=NETCDF_ENGINE)
         os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        if exc.errno == errno.ENOSPC or "No space left" in str(exc):
+            raise _enospc(path) from None
+        raise OSError(exc.errno, f"cannot write the results file ({exc.strerror or type(exc).__name__})",
+                      str(path)) from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write a small text file through a temporary file and a rename (never half-written)."""
+    tmp = path.with_name(f".{path.name}.part")
+    try:
+        tmp.write_text(text)
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise OSError(exc.errno, exc.strerror or "cannot write", str(path)) from None
 
 
 def to_bytes(obj: xr.Dataset | xr.DataArray) -> bytes:
@@ -186,8 +256,24 @@ def to_bytes(obj: xr.Dataset | xr.DataArray) -> bytes:
 
 
 def load(path: str | os.PathLike) -> xr.Dataset:
-    """Read a netCDF result fully into memory (the file is closed on return)."""
+    """Read a netCDF result fully into memory (the file is closed on return).
+
+    A file written by :func:`save` carries a checksum of its data; a file whose
+    data no longer matches it (a flipped bit, a truncated write) is refused with a
+    ``ValueError`` naming the file, as is a file that is not netCDF at all.
+    """
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"path {str(path)!r} does not exist")
-    return xr.load_dataset(path, engine=NETCDF_ENGINE)
+    if path.is_dir():
+        raise IsADirectoryError(errno.EISDIR, "a results file was expected, not a folder", str(path))
+    try:
+        ds = xr.load_dataset(path, engine=NETCDF_ENGINE)
+    except Exception as exc:  # h5py/netCDF raise many types for damaged files
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:120]
+        raise ValueError(f"results file {str(path)!r} cannot be read as netCDF ({first})") from None
+    saved = ds.attrs.pop(CHECKSUM_ATTR, None)
+    if saved is not None and str(saved) != checksum(ds):
+        raise ValueError(f"results file {str(path)!r} is corrupt: its data does not match the checksum "
+                         "written when it was saved")
+    return ds

@@ -70,9 +70,8 @@ def uses_numba(method: str, device: torch.device) -> bool:
     """Whether ``method`` (``"auto"``, ``"numba"`` or ``"torch"``) runs a compiled numba CPU kernel on
     ``device``: ``"auto"`` does on the CPU when numba is installed; ``"numba"`` without numba, or off
     the CPU, is an error."""
-    from . import validate
-
-    validate.choice("method", method, COMPUTE_METHODS)
+    if method not in COMPUTE_METHODS:
+        raise ValueError(f"method must be one of {', '.join(map(repr, COMPUTE_METHODS))}; got {method!r}")
     if method == "numba" and not have_numba():
         raise ValueError("method 'numba' needs the numba package; use method='torch'")
     if method == "numba" and device.type != "cpu":
@@ -98,13 +97,6 @@ def generator(seed: int | None = None, device: str | torch.device | None = None)
     g = torch.Generator(device=dev)
     g.manual_seed(DEFAULT_SEED if seed is None else int(seed))
     return g
-
-
-def seed_everything(seed: int = DEFAULT_SEED) -> int:
-    """Seed torch (all devices) and NumPy's legacy global generator; returns the seed."""
-    torch.manual_seed(seed)
-    np.random.seed(seed % 2**32)
-    return seed
 
 
 def quick() -> bool:

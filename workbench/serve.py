@@ -106,15 +106,32 @@ def command(port: int = 5006, address: str = "localhost", show: bool = False,
     return cmd
 
 
-def environment(port: int = 5006, allow_websocket_origin: list[str] | None = None) -> dict[str, str]:
-    """The server's environment: the allowed Host names for the set-up script's check."""
-    return {**os.environ, HOSTS_ENV: ",".join(host_names(port, allow_websocket_origin))}
+POOL_ENV = {"interactive": ("WORKBENCH_INTERACTIVE_WORKERS", 1, 64), "heavy": ("WORKBENCH_HEAVY_WORKERS", 1, 64),
+            "per_session": ("WORKBENCH_HEAVY_PER_SESSION", 1, 64)}
 
 
-def serve(**kwargs) -> int:
+def environment(port: int = 5006, allow_websocket_origin: list[str] | None = None,
+                pools: dict[str, int | None] | None = None) -> dict[str, str]:
+    """The server's environment: the allowed Host names for the set-up script's check, and the
+    shared pools' sizes (:mod:`workbench.ui.fair`; None keeps the default)."""
+    env = {**os.environ, HOSTS_ENV: ",".join(host_names(port, allow_websocket_origin))}
+    for key, value in (pools or {}).items():
+        name, lo, hi = POOL_ENV[key]
+        if value is None:
+            continue
+        if not lo <= int(value) <= hi:
+            raise ValueError(f"{key.replace('_', '-')} must be in [{lo}, {hi}], got {value}")
+        env[name] = str(int(value))
+    heavy = int(env.get("WORKBENCH_HEAVY_WORKERS", max(2, os.cpu_count() or 2)))
+    if int(env.get("WORKBENCH_HEAVY_PER_SESSION", 1)) > heavy:
+        raise ValueError(f"heavy-per-session must be at most heavy-workers ({heavy})")
+    return env
+
+
+def serve(pools: dict[str, int | None] | None = None, **kwargs) -> int:
     """Run ``panel serve`` in the foreground (Ctrl-C stops it)."""
+    env = environment(kwargs.get("port", 5006), kwargs.get("allow_websocket_origin"), pools)
     cmd = command(**kwargs)
-    env = environment(kwargs.get("port", 5006), kwargs.get("allow_websocket_origin"))
     print("serving on http://{}:{}/".format(kwargs.get("address", "localhost"), kwargs.get("port", 5006)),
           file=sys.stderr)
     try:

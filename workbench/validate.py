@@ -31,6 +31,8 @@ def number(name: str, value: Any, *, lo: float | None = None, hi: float | None =
         except (TypeError, ValueError):
             raise TypeError(f"{name} must be a number, got {_fmt(value)}") from None
     if integer:
+        if not math.isfinite(float(value)):
+            raise ValueError(f"{name} must be a finite integer, got {_fmt(value)}")
         if float(value) != int(value):
             raise ValueError(f"{name} must be an integer, got {_fmt(value)}")
         value = int(value)
@@ -90,16 +92,7 @@ def non_empty(name: str, values: Sequence[Any]) -> Sequence[Any]:
 
 
 def memory_fits(name: str, n_bytes: int, device: Any) -> None:
-    """Refuse an allocation of ``n_bytes`` that exceeds what ``device`` has free.
+    """Refuse an allocation larger than ``device`` has available (see :func:`workbench.budget.memory_fits`)."""
+    from .budget import memory_fits as fits
 
-    On CUDA the free memory reported by the driver is used; on the CPU the
-    available system memory (from ``/proc/meminfo`` when present).
-    """
-    from .runtime import available_memory
-
-    free = available_memory(device)
-    if free is not None and n_bytes > free:
-        raise MemoryError(
-            f"{name} needs about {n_bytes / 2**30:.2f} GiB but {device} has "
-            f"{free / 2**30:.2f} GiB free; reduce {name}"
-        )
+    fits(name, n_bytes, device)

@@ -72,3 +72,17 @@ def test_too_many_nodes_is_rejected():
 def test_non_string_is_a_type_error():
     with pytest.raises(TypeError, match="formula must be a string"):
         expr.parse(3)
+
+
+@pytest.mark.parametrize("text", ["ｘ**2", "𝐱 + 1", "ⅹ*2", "x + ｙ", "sin(x)\u00a0+ 1", "x\u200b+1"])
+def test_look_alike_letters_are_refused_not_folded(text):
+    with pytest.raises(ValueError, match=r"formula: only ASCII .* at column \d+"):
+        expr.parse(text)
+
+
+@pytest.mark.parametrize("text", ["1" * 400, "x + " + "9" * 400, "x**" + "1" * 400, "-" + "7" * 480,
+                                  "1" * 400 + ".5", "1e400"])
+def test_huge_literals_are_one_line_value_errors(text):
+    with pytest.raises(ValueError, match="formula: .*magnitude at most") as info:
+        expr.parse(text)
+    assert "\n" not in str(info.value) and len(str(info.value)) < 200

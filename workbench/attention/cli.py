@@ -13,7 +13,9 @@ from typing import Any
 import numpy as np
 
 from .. import validate
-from ..cli import add_common, emit, parse_range
+from ..cliutil import add_common, emit, parse_range
+
+MAX_LENGTHS = 64  # sequence lengths per dispersion run
 
 
 def _maps(args: argparse.Namespace) -> int:
@@ -51,6 +53,7 @@ def _variants(args: argparse.Namespace) -> int:
     from .variants import compare_variants
 
     names = [v.strip() for v in args.variants.split(",") if v.strip()]
+    _check_variant_options(names, args)  # before the model loads
     x = layer_qkv(args.text, args.layer, device=args.device)
     ds = compare_variants(x.q, x.k, x.v, names, window=args.window, mix=args.mix, tokens=x.tokens,
                           params={"text": args.text, "layer": args.layer})
@@ -61,10 +64,22 @@ def _variants(args: argparse.Namespace) -> int:
     return emit(summary, args, ds)
 
 
+def _check_variant_options(names: list[str], args: argparse.Namespace) -> None:
+    from .model import MAX_POSITIONS, N_LAYERS
+    from .variants import VARIANTS, WINDOWED
+
+    for name in validate.non_empty("variants", names):
+        validate.choice("variant", name, VARIANTS)
+    validate.integer("layer", args.layer, lo=0, hi=N_LAYERS - 1)
+    if any(v in WINDOWED for v in names):
+        validate.integer("window", args.window, lo=1, hi=MAX_POSITIONS)
+    validate.number("mix", args.mix, lo=0, hi=1)
+
+
 def _dispersion(args: argparse.Namespace) -> int:
     from .dispersion import dispersion, loglog_slope
 
-    ns = [int(round(v)) for v in parse_range("n", args.n)]
+    ns = [int(round(v)) for v in parse_range("n", args.n, cap=MAX_LENGTHS)]
     if args.log_spaced and ":" in args.n:
         start, stop, num = args.n.split(":")
         ns = sorted({int(round(v)) for v in np.geomspace(float(start), float(stop), int(num))})

@@ -38,6 +38,9 @@ MAX_POSITIONS = 512
 N_LAYERS = 6
 N_HEADS = 12
 HEAD_DIM = 32
+MAX_TEXT_CHARS = 64 * MAX_POSITIONS
+"""Longest text tokenised: 512 WordPiece tokens rarely span more than a few thousand characters."""
+MAX_TEXTS = 256
 
 _CACHE: dict[tuple[str, torch.dtype], tuple[Any, Any]] = {}
 _LOCK = threading.Lock()
@@ -100,10 +103,15 @@ def _as_texts(text: str | list[str] | tuple[str, ...]) -> tuple[list[str], bool]
         validate.non_empty("text", texts)
     else:
         raise TypeError(f"text must be a string or a list of strings, got {type(text).__name__}")
+    if len(texts) > MAX_TEXTS:
+        raise ValueError(f"text must be a list of at most {MAX_TEXTS} strings, got {len(texts)}")
     for i, t in enumerate(texts):
         name = "text" if single else f"text[{i}]"
         if not isinstance(t, str):
             raise TypeError(f"{name} must be a string, got {type(t).__name__}")
+        if len(t) > MAX_TEXT_CHARS:  # before tokenising: the tokenizer's cost grows with the length
+            raise ValueError(f"{name} must be at most {MAX_TEXT_CHARS} characters (the model reads at most "
+                             f"{MAX_POSITIONS} tokens), got {len(t)}")
         if not t.strip():
             raise ValueError(f"{name} must not be empty (got only whitespace)")
     return texts, single

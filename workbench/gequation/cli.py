@@ -12,10 +12,12 @@ from typing import Any
 
 import numpy as np
 
-from ..cli import add_common, emit, parse_range
+from ..cliutil import add_common, emit, parse_range
 from .flows import FLOWS
 from .hamiltonians import SCHEMES
 from .models import MODELS
+
+MAX_AXIS = 1024  # values per sweep axis (amplitudes, d, omega, B)
 
 
 def _solver_args(p: argparse.ArgumentParser) -> None:
@@ -82,7 +84,7 @@ def _speed(args: argparse.Namespace) -> int:
 
 
 def _axis(name: str, text: str) -> float | list[float]:
-    values = parse_range(name, text)
+    values = parse_range(name, text, cap=MAX_AXIS)
     if not values:
         raise ValueError(f"{name} must not be empty")
     return values[0] if len(values) == 1 and ":" not in text and "," not in text else values
@@ -91,7 +93,7 @@ def _axis(name: str, text: str) -> float | list[float]:
 def _sweep(args: argparse.Namespace) -> int:
     from .sweep import quenching_amplitude, sweep
 
-    A = parse_range("amplitude", args.amplitude)
+    A = parse_range("amplitude", args.amplitude, cap=MAX_AXIS)
     if not A:
         raise ValueError("amplitude must not be empty")
     ds = sweep(args.model, args.flow, A=A, d=_axis("d", args.d), omega=_axis("omega", args.omega),

@@ -38,7 +38,7 @@ import numpy as np
 import torch
 import xarray as xr
 
-from .. import results, runtime, validate
+from .. import budget, results, runtime, validate
 from .chunks import KMAX, StepChunks
 from .compiled import CompiledStep
 from .estimator import estimate_speed
@@ -307,6 +307,7 @@ def flame_speed(model: str = "inviscid", flow: str = "cellular", amplitude: Any 
     def run(prob: Problem, crossings: float) -> xr.Dataset:
         sched = schedule(prob, t_final=t_final, crossings=crossings, dt=dt, cfl=cfl, window=window)
         work = len(prob.A) * n * n * int(sched.n_steps.max())
+        budget.fits("t_final", 16 * len(prob.A) * (int(sched.n_steps.max()) + 1), work, budget.GEQUATION_RATE, dev)
         wanted = compile in (True, "reduce-overhead") or (compile == "auto" and work > COMPILE_ABOVE)
         mode = None
         if wanted and not use_numba:

@@ -55,13 +55,3 @@ def weno5_gradient(u: torch.Tensor, h: float) -> tuple[torch.Tensor, torch.Tenso
     r = _blend(torch.stack((dm3, dp2)), torch.stack((dm2, dp1)), torch.stack((dm1, d)),
                torch.stack((d, dm1)), torch.stack((dp1, dm2)))
     return r[0, 0], r[1, 0], r[0, 1].transpose(-1, -2), r[1, 1].transpose(-1, -2)
-
-
-def weno5(u: torch.Tensor, h: float, dim: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Left- and right-biased derivatives ``(p⁻, p⁺)`` of ``u`` along ``dim`` (periodic)."""
-    d = forward_difference(u, h, dim)
-    dm3, dm2, dm1 = shift(d, 3, dim), shift(d, 2, dim), shift(d, 1, dim)
-    dp1, dp2 = shift(d, -1, dim), shift(d, -2, dim)
-    minus = _blend(dm3, dm2, dm1, d, dp1)
-    plus = _blend(dp2, dp1, d, dm1, dm2)
-    return minus, plus

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import argparse
 
-from .. import cli as wcli
+from .. import cliutil as wcli
 from .. import validate
 
 

@@ -5,15 +5,18 @@ Examples::
     workbench hj envelope --landscape rastrigin --dim 2 --n 512 --t 0.05,0.5 --beta 5 --json
     workbench hj envelope --formula "x**2 + 1.5*sin(2*pi*x)" --dim 1 --t 0:0.5:6 --out env.nc
     workbench hj optimize --landscape deep_relaxation --dim 1 --t 0.05,0.3 --n-starts 10000 --json
+    workbench hj quantize --network mlp --bits 1 --quantizer binary --seeds 10 --json
 """
 
 from __future__ import annotations
 
 import argparse
 
-from .. import cli as wcli
+from .. import cliutil as wcli
 from .. import results, validate
 from .landscapes import LANDSCAPES
+
+MAX_TIMES = 256  # HJ times per command: each is a full envelope of the grid
 
 
 def _landscape(args: argparse.Namespace):
@@ -33,7 +36,7 @@ def _add_landscape(p: argparse.ArgumentParser) -> None:
 
 
 def _times(text: str) -> list[float]:
-    ts = wcli.parse_range("t", text)
+    ts = wcli.parse_range("t", text, cap=MAX_TIMES)
     validate.non_empty("t", ts)
     return [float(validate.positive("t", v)) for v in ts]
 
@@ -67,7 +70,7 @@ def _optimize(args: argparse.Namespace) -> int:
 
 
 def register(subparsers) -> None:
-    """Add ``workbench hj envelope`` and ``workbench hj optimize``."""
+    """Add ``workbench hj envelope``, ``workbench hj optimize`` and ``workbench hj quantize``."""
     hj = subparsers.add_parser("hj", help="Hamilton-Jacobi / local-entropy smoothing and optimizers",
                                description=__doc__.split("\n\n")[0])
     sub = hj.add_subparsers(dest="action", metavar="ACTION")
@@ -95,3 +98,7 @@ def register(subparsers) -> None:
     p.add_argument("--hi", type=float, default=None, help=argparse.SUPPRESS)
     wcli.add_common(p)
     p.set_defaults(func=_optimize)
+
+    from .quantize.cli import add_parser as add_quantize
+
+    add_quantize(sub)

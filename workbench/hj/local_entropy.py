@@ -32,9 +32,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from .. import validate
+from .. import budget, validate
 from .grid import as_values, spacings, times
-from .lower_envelope import LOG_2PI, along_axis, pairwise_rows, soft_min_numba
+from .lower_envelope import LOG_2PI, along_axis, kernel_coefficients, pairwise_rows, soft_min_numba
 from .moreau import uses_numba
 
 
@@ -52,19 +52,19 @@ def local_entropy(values: Any, spacing: Any, t: Any, beta: float = 1.0, *, metho
     h = spacings(spacing, f.shape)
     ts, lead = times(t)
     beta = float(validate.positive("beta", beta))
+    cs = kernel_coefficients(h, ts, f.dtype)
+    budget.fits("t", len(ts) * f.numel() * 8 * 3, len(ts) * f.numel() * sum(f.shape), budget.ENVELOPE_RATE, f.device)
     use_numba = uses_numba(method, f.device)  # before any work: a bad method is an error
     t_vec = torch.tensor(ts, dtype=torch.float64)
     # log(h) - log(2 pi t / beta) / 2 per axis: quadrature weight and Gaussian normalisation
     norm_t = sum((math.log(hk) - 0.5 * (LOG_2PI + torch.log(t_vec / beta))) / beta for hk in h)
     if use_numba:
         f64 = f.cpu().numpy().astype("float64", copy=False)
-        u = torch.from_numpy(np.stack([soft_min_numba(f64, [hk ** 2 / (2 * t) for hk in h], beta, cancel)
-                                       for t in ts])).to(f.device)
+        u = torch.from_numpy(np.stack([soft_min_numba(f64, c, beta, cancel) for c in cs])).to(f.device)
     else:
         u = f.expand(len(ts), *f.shape)
-        t_dev = t_vec.to(device=f.device, dtype=f.dtype)
         for axis in reversed(range(f.ndim)):
-            c_t = h[axis] ** 2 / (2 * t_dev)
+            c_t = torch.tensor([c[axis] for c in cs], dtype=f.dtype, device=f.device)
 
             def rows_fn(rows: torch.Tensor, c_t=c_t):
                 c = c_t.repeat_interleave(rows.shape[0] // len(ts))

@@ -41,6 +41,7 @@ CANCELLABLE_CHUNK_ELEMENTS = 2**21  # with a cancel event: smaller chunks, so a 
 if numba is not None:
     @njit(cache=True, inline="always")
     def _fh_row(f, c, out, arg, v, z, want_arg):  # pragma: no cover - compiled
+        # c must be a positive normal float with 0.5 / c finite (checked by kernel_coefficients)
         n = f.shape[0]
         half_over_c = 0.5 / c
         k = -1
@@ -48,24 +49,32 @@ if numba is not None:
             fq = f[q]
             if not fq < np.inf:
                 continue
-            if k < 0:
-                k = 0
-                v[0] = q
-                z[0] = -np.inf
-                z[1] = np.inf
-                continue
-            # intersection of parabola q with the last one kept; pop while it hides it
-            while True:
+            # intersection of parabola q with the last one kept; pop while it hides it. An
+            # intersection at -inf (the values differ by more than the grid can show) hides
+            # every kept parabola: q alone starts the envelope again
+            while k >= 0:
                 p = v[k]
                 s = 0.5 * (q + p) + (fq - f[p]) * half_over_c / (q - p)
                 if s <= z[k]:
                     k -= 1
                 else:
                     break
+            if k < 0:
+                k = 0
+                v[0] = q
+                z[0] = -np.inf
+                z[1] = np.inf
+                continue
             k += 1
             v[k] = q
             z[k] = s
             z[k + 1] = np.inf
+        if k < 0:  # no finite sample in this row: no parabola, the envelope is +inf
+            for p in range(n):
+                out[p] = np.inf
+                if want_arg:
+                    arg[p] = 0
+            return
         j = 0
         for p in range(n):
             while z[j + 1] < p:
@@ -126,6 +135,31 @@ if numba is not None:
 TILE = 8
 
 
+
+
+def kernel_coefficients(h: tuple[float, ...], ts: list[float], dtype: Any = np.float64) -> list[list[float]]:
+    """Per ``t``, the per-axis coefficients ``c_k = h_k^2 / (2 t)`` of the quadratic kernel, checked.
+
+    The scans divide by ``c`` and multiply by it, so each must be a positive, normal
+    float (of ``dtype``, the values' precision) whose reciprocal is finite too; spacings
+    and times that leave this range (e.g. ``spacing=1e-300``, whose square underflows
+    to 0) are refused naming both.
+    """
+    info = np.finfo(np.float32 if str(dtype).endswith("float32") else np.float64)
+    tiny, huge = float(info.tiny), 1.0 / float(info.tiny)
+    out = []
+    for t in ts:
+        row = []
+        for k, hk in enumerate(h):
+            with np.errstate(all="ignore"):
+                c = np.float64(hk) ** 2 / (2.0 * np.float64(t))
+            if not (tiny <= c <= huge):
+                axis = f"[{k}]" if len(h) > 1 else ""
+                raise ValueError(f"spacing{axis} and t give spacing**2/(2 t) = {float(c):.3g}, outside "
+                                 f"[{tiny:.3g}, {huge:.3g}]; rescale the grid (spacing {hk:.3g}, t {t:.3g})")
+            row.append(float(c))
+        out.append(row)
+    return out
 
 
 def min_plus_numba(f: np.ndarray, c, want_argmin: bool = False) -> tuple[np.ndarray, list]:
@@ -202,7 +236,12 @@ def pairwise_rows(f: torch.Tensor, c: torch.Tensor, beta: float | None = None,
                 arg[sl] = idx
         else:
             kern = (-beta * cs[0]) * d2 if uniform else (-beta * cs[:, None, None]) * d2
-            out[sl] = torch.logsumexp((-beta * f[sl])[:, None, :] + kern, dim=-1).mul_(-1.0 / beta)
+            # shifted by the row's minimum m, so beta (f - m) >= 0 cannot overflow for any finite f:
+            # -(1/b) logsumexp(-b (f + kern)) = m - (1/b) logsumexp(-b (f - m) - b kern)
+            fs = f[sl]
+            m = fs.amin(dim=-1, keepdim=True)
+            m = torch.where(torch.isfinite(m), m, torch.zeros_like(m))  # a row of +inf stays +inf
+            out[sl] = torch.logsumexp((-beta * (fs - m))[:, None, :] + kern, dim=-1).mul_(-1.0 / beta).add_(m)
     return out, arg
 
 

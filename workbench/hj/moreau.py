@@ -23,29 +23,29 @@ from typing import Any
 import numpy as np
 import torch
 
-from .. import validate
+from .. import budget, validate
 from .grid import as_values, spacings, times
 from ..runtime import COMPUTE_METHODS as METHODS
 from ..runtime import uses_numba
-from .lower_envelope import along_axis, min_plus_numba, pairwise_rows
+from .lower_envelope import along_axis, kernel_coefficients, min_plus_numba, pairwise_rows
 
 
-def _passes_numba(f: torch.Tensor, h: tuple[float, ...], ts: list[float], want_argmin: bool):
+def _passes_numba(f: torch.Tensor, cs: list[list[float]], want_argmin: bool):
     f64 = f.cpu().numpy().astype(np.float64, copy=False)
     dtype = np.float32 if f.dtype == torch.float32 else np.float64
-    results = [min_plus_numba(f64, [hk ** 2 / (2 * t) for hk in h], want_argmin) for t in ts]
-    u = np.stack([r[0].astype(dtype, copy=False) for r in results]) if len(ts) > 1 \
+    results = [min_plus_numba(f64, c, want_argmin) for c in cs]
+    u = np.stack([r[0].astype(dtype, copy=False) for r in results]) if len(cs) > 1 \
         else results[0][0].astype(dtype, copy=False)[None]
     args = [(axis, torch.from_numpy(np.stack([r[1][k][1] for r in results])))
             for k, (axis, _) in enumerate(results[0][1])]
     return torch.from_numpy(u), args
 
 
-def _passes_torch(f: torch.Tensor, h: tuple[float, ...], ts: list[float], want_argmin: bool):
-    u = f.expand(len(ts), *f.shape)
+def _passes_torch(f: torch.Tensor, cs: list[list[float]], want_argmin: bool):
+    u = f.expand(len(cs), *f.shape)
     args = []
     for axis in reversed(range(f.ndim)):
-        c_t = torch.tensor([h[axis] ** 2 / (2 * t) for t in ts], dtype=f.dtype, device=f.device)
+        c_t = torch.tensor([c[axis] for c in cs], dtype=f.dtype, device=f.device)
 
         def rows_fn(rows: torch.Tensor, c_t=c_t):
             c = c_t.repeat_interleave(rows.shape[0] // len(c_t))
@@ -99,12 +99,14 @@ def moreau_envelope(values: Any, spacing: Any, t: Any, *, return_argmin: bool = 
     f, kind = as_values(values, device)
     h = spacings(spacing, f.shape)
     ts, lead = times(t)
+    cs = kernel_coefficients(h, ts, f.dtype)
+    budget.fits("t", len(ts) * f.numel() * 8 * (3 + f.ndim), len(ts) * f.numel() * f.ndim, budget.MOREAU_RATE, f.device)
     if uses_numba(method, f.device):
-        u, args = _passes_numba(f, h, ts, return_argmin)
+        u, args = _passes_numba(f, cs, return_argmin)
         u = u.to(device=f.device, dtype=kind.dtype)
         args = [(a, arg.to(f.device)) for a, arg in args]
     else:
-        u, args = _passes_torch(f, h, ts, return_argmin)
+        u, args = _passes_torch(f, cs, return_argmin)
         u = u.to(kind.dtype)
     if not lead:
         u = u[0]

@@ -1,7 +1,7 @@
 """Interactive HJ smoothing explorer: drag t and beta, compare optimizers, click to start.
 
-:class:`HJExplorer` is a ``pn.viewable.Viewer`` whose bounded ``param`` parameters
-drive everything: the landscape (built in, or a typed formula parsed safely), the
+:class:`HJExplorer` is an :class:`~workbench.ui.Explorer` whose bounded ``param`` parameters
+drive everything (its controls are generated from them): the landscape (built in, or a typed formula parsed safely), the
 grid, the HJ time ``t`` and inverse temperature ``beta``, and the optimizer study.
 Changing ``t`` or ``beta`` recomputes the envelopes (linear-time Moreau envelope,
 log-domain local entropy) off the event loop, newest request winning; "Run
@@ -250,9 +250,7 @@ class HJExplorer(Explorer):
         self._show_layout(ds.f.ndim)
         if new_landscape:  # the landscape under the trajectories changed
             self._show_trajectories()
-        if self.status.value < 0 and self.status.kind != "danger":
-            self.status.info(f"t = {float(ds.t[0]):.3g}: Moreau envelope on {' x '.join(map(str, ds.f.shape))} points in "
-                             f"{float(ds.attrs['elapsed_s']) * 1e3:.0f} ms")
+        self._report(ds, "Moreau envelope")
 
     def _draw_envelopes(self, ds: xr.Dataset, new_landscape: bool, viscous_only: bool = False) -> None:
         """1-D: the curves, re-rendered; 2-D: f, u (and u_beta) maps, updated in place."""
@@ -299,9 +297,13 @@ class HJExplorer(Explorer):
             return  # a stale answer: the slider has moved on
         self.smoothing = ds
         self._draw_envelopes(ds, new_landscape=False, viscous_only=True)
+        self._report(ds, "envelopes", " (local entropy included)")
+
+    def _report(self, ds: xr.Dataset, what: str, extra: str = "") -> None:
+        """Say what was computed, unless a job's progress or an error holds the status line."""
         if self.status.value < 0 and self.status.kind != "danger":
-            self.status.info(f"t = {float(ds.t[0]):.3g}: envelopes on {' x '.join(map(str, ds.f.shape))} points in "
-                             f"{float(ds.attrs['elapsed_s']) * 1e3:.0f} ms (local entropy included)")
+            self.status.info(f"t = {float(ds.t[0]):.3g}: {what} on {' x '.join(map(str, ds.f.shape))} points in "
+                             f"{float(ds.attrs['elapsed_s']) * 1e3:.0f} ms{extra}")
 
     def _show_optimization(self, ds: xr.Dataset) -> None:
         self.optimization = ds

@@ -20,7 +20,7 @@ import math
 from typing import Any
 
 from .. import validate
-from ..cli import add_common, emit
+from ..cliutil import add_common, emit
 
 
 def _algorithms(text: str) -> list[str]:
@@ -68,6 +68,8 @@ def _compare(args: argparse.Namespace) -> int:
     runs = validate.integer("runs", args.runs, lo=1, hi=study.MAX_RUNS)
     iterations = validate.integer("iterations", args.iterations, lo=1, hi=10_000_000)
     validate.number("flux", args.flux, lo=0, hi=1e15, lo_open=True)
+    if args.chunk is not None:
+        validate.integer("chunk", args.chunk, lo=1)
     spec = measurement_spec(args)
     if (args.client or args.checkpoint) and (len(measured) > 2 or measured["fft"] != "auto"
                                              or measured["likelihood"] != "gaussian"):

@@ -113,23 +113,47 @@ def shepp_logan(n: int = 64) -> np.ndarray:
     return out / out.max()
 
 
-def from_image(path: str | os.PathLike, n: int = 64) -> np.ndarray:
-    """A grey-scale image file resampled to ``n x n`` (bilinear), scaled to peak 1."""
-    import matplotlib.image as mpimg
-    import torch
+MAX_IMAGE_PIXELS = 4096 * 4096
+"""Largest image (width x height) decoded; the size is read from the header before decoding."""
+
+
+def read_grey_image(path: str | os.PathLike) -> np.ndarray:
+    """A grey-scale float64 array from an image file, refusing more than :data:`MAX_IMAGE_PIXELS`.
+
+    Pillow's ``Image.open`` reads only the header, so the pixel count is checked
+    before anything is decoded (a small PNG can hold a huge image).
+    """
+    from PIL import Image
 
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"image file {str(path)!r} does not exist")
     try:
-        img = np.asarray(mpimg.imread(path), dtype=np.float64)
-    except Exception as exc:  # PIL raises many types for unreadable files
+        with Image.open(path) as im:
+            width, height = im.size
+            if width * height > MAX_IMAGE_PIXELS:
+                raise ValueError(f"image file {str(path)!r} has {width}x{height} pixels; at most "
+                                 f"{MAX_IMAGE_PIXELS} ({int(MAX_IMAGE_PIXELS ** 0.5)}x{int(MAX_IMAGE_PIXELS ** 0.5)}) "
+                                 "are decoded")
+            if im.mode in ("P", "PA", "1", "CMYK", "YCbCr", "LAB", "HSV"):
+                im = im.convert("RGBA" if "A" in im.mode or "transparency" in im.info else "RGB")
+            return np.asarray(im, dtype=np.float64)
+    except ValueError:
+        raise
+    except Exception as exc:  # Pillow raises many types for unreadable files
         raise ValueError(f"image file {str(path)!r} could not be read as an image: {exc}") from None
+
+
+def from_image(path: str | os.PathLike, n: int = 64) -> np.ndarray:
+    """A grey-scale image file resampled to ``n x n`` (bilinear), scaled to peak 1."""
+    import torch
+
+    n = validate.integer("object size", n, lo=MIN_SIZE, hi=MAX_SIZE)
+    img = read_grey_image(path)
     if img.ndim == 3:
         img = img[..., :3].mean(axis=-1) if img.shape[-1] >= 3 else img[..., 0]
     if img.ndim != 2 or min(img.shape) < 2:
         raise ValueError(f"image file {str(path)!r} must hold a 2-D image, got shape {img.shape}")
-    n = validate.integer("object size", n, lo=MIN_SIZE, hi=MAX_SIZE)
     t = torch.from_numpy(img)[None, None]
     out = torch.nn.functional.interpolate(t, size=(n, n), mode="bilinear", align_corners=False)[0, 0].numpy()
     out = np.clip(out, 0.0, None)

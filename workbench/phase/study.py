@@ -20,7 +20,7 @@ import numpy as np
 import torch
 import xarray as xr
 
-from .. import results, validate
+from .. import budget, results, validate
 from . import algorithms, fidelity, metrics
 from .physics import FourierMagnitude, Measurement
 from .crossvalidation import free_pixel_mask
@@ -201,7 +201,8 @@ def compare(measurement: Measurement, algorithms_: Sequence[str] = ("oss", "gps"
     operators = {path: FourierMagnitude(measurement, device=device, dtype=dtype, fft=path, free=free)
                  for path in dict.fromkeys(paths.values())}
     physics = next(iter(operators.values()))
-    chunk = validate.integer("chunk", chunk or default_chunk(runs, physics), lo=1, hi=MAX_RUNS)
+    chunk = validate.integer("chunk", default_chunk(runs, physics) if chunk is None else chunk, lo=1, hi=MAX_RUNS)
+    budget.work_fits("iterations", len(algorithms_) * runs * iterations * physics.size ** 2, budget.PHASE_RATE)
     threshold = metrics.default_threshold(physics) if threshold is None else validate.positive("threshold", threshold)
     pieces: dict[str, list[xr.Dataset]] = {a: [] for a in algorithms_}
     total = len(algorithms_) * runs

@@ -1,0 +1,56 @@
+"""Benchmark of the batched BinaryRelax trainer: seeds x steps per second, batched vs a loop over seeds.
+
+    .venv/bin/python benchmarks/bench_quantize.py [--quick] [--threads N] [--seeds S]
+
+For each network (the digits MLP and the small CNN) BinaryRelax trains S seeds
+(default 16; quick: 4) for a few epochs two ways in the same process: all seeds as
+one batch (the seed a tensor axis: batched matmuls, grouped convolutions) and one
+seed at a time (the same function with one seed, looped in Python). It prints
+seed-steps/s for both and their ratio (goal: >= 5x on the CPU at 16 seeds), then
+the same on CUDA when a GPU is present. Threads are fixed and printed. Times are the
+minimum over repeats after a warm-up run (the machine may be shared); quote ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import torch
+from bench_hj import best_time  # the benchmarks' shared timing loop (warm-up, then min over repeats)
+
+from workbench.hj.quantize.nets import data
+from workbench.hj.quantize.train import train
+
+
+def row(network: str, seeds: int, epochs: int, batch_size: int, device: str, repeats: int) -> float:
+    kw = dict(network=network, quantizer="binary", bits=1, methods=["binaryrelax"], epochs=epochs,
+              batch_size=batch_size, device=device, dtype="float32")
+    n_train = len(data(torch.float32, torch.device("cpu"))[0])
+    steps = epochs * (n_train // batch_size)
+    batched = best_time(lambda: train(seeds=seeds, **kw), repeats)
+    looped = best_time(lambda: [train(seeds=[s], **kw) for s in range(seeds)], repeats)
+    rate_b, rate_l = seeds * steps / batched, seeds * steps / looped
+    print(f"{network:>4} {device:>5} seeds={seeds:<3} steps={steps:<4} batched {rate_b:9.0f} seed-steps/s "
+          f"({batched:6.2f} s)   loop over seeds {rate_l:8.0f} seed-steps/s ({looped:6.2f} s)   "
+          f"ratio {looped / batched:5.1f}x")
+    return looped / batched
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--quick", action="store_true", help="4 seeds, 1 epoch (seconds)")
+    ap.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
+    ap.add_argument("--seeds", type=int, default=None, help="seeds per batch (default 16; quick 4)")
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    seeds = args.seeds or (4 if args.quick else 16)
+    epochs, repeats = (1, 1) if args.quick else (2, 1)
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} thread(s); BinaryRelax binary, "
+          f"mini-batch 64, {epochs} epoch(s), float32")
+    devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+    for device in devices:
+        for network in ("mlp", "cnn"):
+            row(network, seeds, epochs, 64, device, repeats)
+
+
+if __name__ == "__main__":
+    main()
