@@ -1,7 +1,8 @@
 # Two commands do all set-up on a fresh machine:
 #   make serve   -> .venv, install, serve every dashboard with an index on http://localhost:5006/
 #   make test    -> .venv, install test needs (headless Chromium included), run every test
-# Also: make lab (JupyterLab on notebooks/), make bench (benchmarks/), make info.
+# Also: make lab (JupyterLab on notebooks/), make notebooks (run them at full size and save their outputs),
+# make bench (benchmarks/), make info.
 #
 # torch: a machine that already offers a CPU build (a wheel on disk or a pip cap) keeps it:
 # TORCH_SPEC defaults to torch==2.13.0, the CPU build this project is tested with there.
@@ -23,7 +24,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: serve lab test bench info install install-test chromium clean device-wheels
+.PHONY: serve lab notebooks test bench info install install-test chromium clean device-wheels
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -50,8 +51,15 @@ chromium:
 serve: install
 	$(VENV)/bin/workbench serve --port $(PORT)
 
+# the pyviz comms extension (live Panel output) comes with the package's dependencies; see workbench/notebook.py
 lab: install
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks --ServerApp.ip=localhost
+
+# Full-size run of each notebook, one after the other, saved in place with static figures and provenance
+# (NOTEBOOKS="notebooks/00_tour.ipynb ..." picks some); fails if one takes over 5 min or 3 MB.
+NOTEBOOKS ?= $(sort $(wildcard notebooks/*.ipynb))
+notebooks: install
+	WORKBENCH_QUICK=0 MPLBACKEND=Agg $(PY) -m workbench.notebook_run $(NOTEBOOKS)
 
 test: install-test
 	WORKBENCH_QUICK=1 MPLBACKEND=Agg $(PY) -m pytest --nbval-lax --nbval-current-env -p no:cacheprovider \

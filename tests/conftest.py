@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -88,22 +89,32 @@ def panel_server(tmp_path_factory):
     log = tmp_path_factory.mktemp("server") / "panel.log"
     env = {**os.environ, "WORKBENCH_DEVICE": os.environ.get("WORKBENCH_DEVICE", "cpu"),
            "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
-    with open(log, "w") as fh:
-        proc = subprocess.Popen(command(port=port, address="127.0.0.1"), stdout=fh, stderr=subprocess.STDOUT,
-                                cwd=ROOT, env=env)
     base = f"http://localhost:{port}"
     SERVER_LOGS.append(log)
+    with running(command(port=port, address="127.0.0.1"), log, f"{base}/index", 180, "panel serve",
+                 cwd=ROOT, env=env):
+        yield base
+
+
+@contextlib.contextmanager
+def running(cmd: list[str], log: Path, ready_url: str, timeout: float, what: str, stop_timeout: float = 15,
+            **popen):
+    """Run ``cmd`` (output to ``log``) until the block ends, once ``ready_url`` answers 200."""
+    with open(log, "w") as fh:
+        proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, **popen)
     try:
-        wait_http(f"{base}/index", timeout=180, proc=proc)
+        wait_http(ready_url, timeout=timeout, proc=proc)
     except Exception:
         proc.kill()
-        raise RuntimeError(f"panel serve did not start:\n{log.read_text()[-4000:]}") from None
-    yield base
-    proc.terminate()
+        raise RuntimeError(f"{what} did not start:\n{log.read_text()[-4000:]}") from None
     try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+        yield proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=stop_timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
 
 
 def watch_console(page, errors: list[str]) -> None:

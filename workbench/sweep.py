@@ -376,10 +376,14 @@ def _merge(plan: _Plan, done: dict[int, xr.Dataset], reasons: np.ndarray) -> xr.
 
 
 class ProgressBar:
-    """A terminal progress bar callback (writes to stderr)."""
+    """A terminal progress bar callback (writes to stderr; in a notebook to stdout, which is not shown as a
+    warning)."""
 
     def __init__(self, label: str = "sweep", stream: Any = None, width: int = 30):
-        self.label, self.stream, self.width = label, stream or sys.stderr, width
+        from .notebook import kernel_shell
+
+        default = sys.stdout if kernel_shell() is not None else sys.stderr
+        self.label, self.stream, self.width = label, stream or default, width
         self.start = time.perf_counter()
 
     def __call__(self, ev: ChunkEvent) -> None:

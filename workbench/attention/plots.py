@@ -119,8 +119,8 @@ def dispersion_plot(ds: xr.Dataset, metric: str = "max_weight", n: int | None = 
               for v in ds["variant"].values]
     ref_name = {"max_weight": "1/n", "entropy": "log n", "k90": "0.9 n"}[metric]
     ref = hv.Curve((ds["n"].values, ds[f"{metric}_ref"].values), "n", (metric, long_name),
-                   label=f"uniform ({ref_name})").opts(color="black", linestyle="dashed").opts(
-        backend="bokeh", line_dash="dashed")
+                   label=f"uniform ({ref_name})").opts(color="black").opts(
+        backend="bokeh", line_dash="dashed").opts(backend="matplotlib", linestyle="dashed")
     items = [*curves, ref]
     if n is not None:
         items.append(hv.VLine(float(n)).opts(color="gray"))
