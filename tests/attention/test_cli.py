@@ -51,7 +51,7 @@ def test_dispersion_json(capsys, tmp_path):
     (["maps", "--text", "  "], "text must not be empty"),
     (["maps", "--text", "a " * 600], "at most 512 positions"),
     (["maps", "--text", TEXT, "--layer", "9", "--head", "0"], "layer must be in [0, 5]"),
-    (["variants", "--text", TEXT, "--window", "50"], "window must be in [1, 9]"),
+    (["variants", "--text", TEXT, "--window", "50"], "window must be in [1, 17]"),
     (["variants", "--text", TEXT, "--variants", "full,magic"], "variant must be one of"),
     (["dispersion", "--n", "64,128", "--window", "100"], "window must be in [1, 64]"),
 ])
