@@ -26,10 +26,11 @@ model's own pooling):
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -92,6 +93,25 @@ def variant_model(device=None, dtype=None):
     return load_model(device, dtype, implementation=IMPLEMENTATION)
 
 
+@contextlib.contextmanager
+def replaced(model, layers: int | str | Sequence[int], variant: str, *, window: int | None = None,
+             mix: float = 0.5, n: int | None = None) -> Iterator[dict[int, float]]:
+    """Within the block, forwards of ``model`` (from :func:`variant_model`) use ``variant`` in ``layers``.
+
+    Yields a dict that collects, per replaced layer, the relative attention-output error of
+    the last forward. ``n`` (the sequence length) bounds ``window`` when given.
+    """
+    chosen = parse_layers(layers)
+    variant, window, mix = check_variant(variant, n if n is not None else 1 << 20, window, mix)
+    modules = [blk.attention.self for blk in model.encoder.layer]
+    plan = _Plan({modules[i]: i for i in chosen}, variant, window, mix)
+    token = _ACTIVE.set(plan)
+    try:
+        yield plan.errors
+    finally:
+        _ACTIVE.reset(token)
+
+
 def parse_layers(layers: int | str | Sequence[int]) -> list[int]:
     """Layers to replace: ``"all"``, an int, ``"0,2,4"``, ``"1-3"`` or a list; each in [0, 5]."""
     if isinstance(layers, str):
@@ -128,24 +148,19 @@ class _Forward:
 def _run(model, encodings: list[dict[str, torch.Tensor]], plan_args: tuple | None) -> _Forward:
     hidden, emb = [], []
     errors = np.zeros((len(encodings), N_LAYERS))
-    layers = [blk.attention.self for blk in model.encoder.layer]
     for t, enc in enumerate(encodings):
-        plan = None
-        if plan_args is not None:
-            chosen, variant, window, mix = plan_args
-            plan = _Plan({layers[i]: i for i in chosen}, variant, window, mix)
-        token = _ACTIVE.set(plan)
-        try:
+        if plan_args is None:
             with torch.inference_mode():
                 out = model(**enc, output_hidden_states=True)
-        finally:
-            _ACTIVE.reset(token)
+        else:
+            chosen, variant, window, mix = plan_args
+            with replaced(model, chosen, variant, window=window, mix=mix) as recorded, torch.inference_mode():
+                out = model(**enc, output_hidden_states=True)
+            for li, e in recorded.items():
+                errors[t, li] = e
         hidden.append(torch.stack(out.hidden_states[1:])[:, 0])          # (layer, n, hidden)
         mean = out.last_hidden_state[0].mean(dim=0)                         # one text: no padding to mask
         emb.append(mean / mean.norm())
-        if plan is not None:
-            for li, e in plan.errors.items():
-                errors[t, li] = e
     return _Forward(hidden, torch.stack(emb), errors)
 
 
