@@ -1,23 +1,21 @@
 """The ``workbench`` command.
 
 ``workbench info [--json]`` prints the runtime; ``workbench serve`` serves the
-dashboards; each method family adds a subcommand (``hj``, ``gequation``,
-``phase``, ``attention``) through a ``register(subparsers)`` function in its
-``cli`` module. Every subcommand validates its arguments and exits with
+dashboards; each declared method family (:mod:`workbench.family`: ``hj``,
+``gequation``, ``phase``, ``attention``, ...) adds its subcommand through the
+``register(subparsers)`` function its declaration names. Every subcommand validates its arguments and exits with
 status 2 and a one-line message naming the bad parameter.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-FAMILIES = ("hj", "gequation", "phase", "attention")
 USER_ERRORS = (ValueError, TypeError, MemoryError, FileNotFoundError, PermissionError)
 
 
@@ -88,7 +86,7 @@ def _serve(args: argparse.Namespace) -> int:
     from .serve import serve
 
     return serve(port=args.port, address=args.address, show=args.show,
-                 allow_websocket_origin=args.allow_websocket_origin, apps_dir=args.apps)
+                 allow_websocket_origin=args.allow_websocket_origin)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -103,23 +101,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default=None, help="device to report (default: auto)")
     p.set_defaults(func=_info)
 
-    p = sub.add_parser("serve", help="serve every dashboard in apps/ with an index page")
+    p = sub.add_parser("serve", help="serve every dashboard with an index page")
     p.add_argument("--port", type=int, default=5006)
     p.add_argument("--address", default="localhost", help="interface to bind (default: localhost only)")
     p.add_argument("--show", action="store_true", help="open a browser")
-    p.add_argument("--apps", type=Path, default=None, help="folder of apps (default: the checkout's apps/)")
-    p.add_argument("--allow-websocket-origin", action="append", default=None,
-                   help="extra origin allowed to connect (explicit; default: localhost only)")
+    p.add_argument("--allow-websocket-origin", action="append", default=None, metavar="HOST[:PORT]",
+                   help="another host name allowed as Host header and websocket origin, named explicitly "
+                        "(never a wildcard; default: localhost only)")
     p.set_defaults(func=_serve)
 
-    for family in FAMILIES:
-        try:
-            module = importlib.import_module(f"workbench.{family}.cli")
-        except ModuleNotFoundError as exc:
-            if exc.name in (f"workbench.{family}", f"workbench.{family}.cli"):
-                continue
-            raise
-        module.register(sub)
+    from .family import families
+
+    for family in families():
+        family.register_cli(sub)
     return parser
 
 

@@ -59,6 +59,11 @@ def max_n(device: str) -> int:
 class AttentionExplorer(pn.viewable.Viewer):
     """Type text -> layer x head maps, an enlarged head, a head view, a variant against full attention."""
 
+    # the view's parameters: in the URL, in the parameters JSON and in exported data
+    shared = ["text", "layer", "head", "variant", "window", "mix", "source", "dispersion_window", "n_max", "n",
+              "metric"]
+    filename = "attention_maps"
+
     text = param.String(default=DEFAULT_TEXT, doc="input text (at most 512 tokens with [CLS] and [SEP])")
     layer = param.Integer(default=2, bounds=(0, N_LAYERS - 1), doc="layer shown enlarged (0..5)")
     head = param.Integer(default=0, bounds=(0, N_HEADS - 1), doc="head shown enlarged (0..11)")

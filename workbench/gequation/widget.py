@@ -38,6 +38,10 @@ STRAIN_MODELS = ("strain", "curvature-strain")
 class FlameSpeedExplorer(pn.viewable.Viewer):
     """s_T(A) sweeps of G-equation models with per-point fronts and histories."""
 
+    # the view's parameters: in the URL, in the parameters JSON and in exported data
+    shared = ["models", "flow", "A_min", "A_max", "n_A", "d", "omega", "B", "grid", "crossings", "batch", "view"]
+    filename = "gequation_sweeps"
+
     models = param.ListSelector(default=["inviscid", "strain"], objects=list(MODELS),
                                 doc="G-equation models to sweep")
     flow = param.Selector(default="cellular", objects=list(FLOWS), doc="periodic flow")

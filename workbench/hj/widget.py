@@ -24,7 +24,7 @@ import xarray as xr
 
 from .. import results
 from ..ui import ExportButtons, LatestRunner, Status, in_server
-from ..ui.tasks import BACKGROUND
+from ..ui.fair import BACKGROUND
 from ..ui.live_image import LiveImage
 from . import plots
 from .compare import compare_optimizers
@@ -56,6 +56,11 @@ def landscape_id(ds: xr.Dataset) -> str:
 
 class HJExplorer(pn.viewable.Viewer):
     """Landscape, Moreau envelope, local entropy, prox map, optimizer trajectories and histograms."""
+
+    # the view's parameters: in the URL, in the parameters JSON and in exported data
+    shared = ["landscape", "formula", "dim", "n", "t", "beta", "viscous", "methods", "n_starts", "n_steps", "lr",
+              "delta", "seed"]
+    filename = "hj_landscape"
 
     landscape = param.Selector(default="rastrigin", objects=[*LANDSCAPES, NETWORK, "formula"],
                                doc="test landscape (mlp_digits: loss of a small network on a 2-D slice)")
@@ -105,7 +110,7 @@ class HJExplorer(pn.viewable.Viewer):
         # the inviscid pass takes milliseconds: no busy bar (toggling it costs more than the pass)
         self._env_runner = LatestRunner(self._show_smoothing, self.status.error)
         # the local entropy is O(n) per point: one background worker serves all sessions
-        self._visc_runner = LatestRunner(self._show_viscous, self.status.error, executor=BACKGROUND)
+        self._visc_runner = LatestRunner(self._show_viscous, self.status.error, pool=BACKGROUND)
         self._opt_runner = LatestRunner(self._show_optimization, self.status.error, self.status.busy)
         self._run_btn = pn.widgets.Button(label="Run optimizers", color="primary",
                                           css_classes=["wb-hj-run"])

@@ -55,6 +55,11 @@ def image_object(data: bytes, filename: str, n: int) -> np.ndarray:
 class PhaseRetrievalExplorer(pn.viewable.Viewer):
     """Histogram study of ER / HIO / RAAR / OSS / GPS on a simulated diffraction pattern."""
 
+    # the view's parameters: in the URL, in the parameters JSON and in exported data
+    shared = ["phantom", "size", "log_flux", "support", "beamstop", "algorithms", "runs", "iterations", "chunk",
+              "beta", "gps_s", "gps_sigma", "seed", "gallery_algorithm"]
+    filename = "phase_retrieval"
+
     phantom = param.Selector(default="vesicle", objects=[*PHANTOMS, IMAGE],
                              doc="simulated object (or an uploaded image file)")
     size = param.Selector(default=64, objects=[32, 64, 128, 256], doc="array size N (object N/2: oversampling 2)")

@@ -9,8 +9,10 @@ import param
 
 from .. import runtime
 from .resources import serve_resources_locally
+from .text import as_text, error_text
 
 ACCENT = "#1f5f8b"
+ALERT_COLORS = {"light": ("#fcfcfd", "#141619", "#e3e3e6"), "danger": ("#f8d7da", "#842029", "#f5c2c7")}
 
 
 def device_badge(device: Any = None) -> pn.pane.HTML:
@@ -26,7 +28,10 @@ def device_badge(device: Any = None) -> pn.pane.HTML:
 
 
 class Status(pn.viewable.Viewer):
-    """Progress bar plus a message line; errors show here and the app stays usable."""
+    """Progress bar plus a message line; errors show here and the app stays usable.
+
+    Messages are text: they are escaped (:func:`~workbench.ui.text.as_text`) and shown in an
+    HTML pane styled as a Bootstrap alert, so a message quoting user input never renders markup."""
 
     value = param.Integer(default=-1, bounds=(-1, 100), doc="progress in %, -1 when idle")
     message = param.String(default="", doc="last message shown")
@@ -36,8 +41,9 @@ class Status(pn.viewable.Viewer):
         # shown only while something runs: an idle indeterminate bar would look busy
         self._bar = pn.indicators.Progress(value=-1, active=False, visible=False, sizing_mode="stretch_width",
                                            height=10, bar_color="primary", margin=(5, 10))
-        self._alert = pn.pane.Alert("", alert_type="light", visible=False,
-                                    sizing_mode="stretch_width", margin=(5, 10))
+        self._alert = pn.pane.HTML("", visible=False, sizing_mode="stretch_width", margin=(5, 10),
+                                   css_classes=["wb-status"])
+        self.kind = "light"
         self._busy = False
 
     def busy(self, flag: bool) -> None:
@@ -60,21 +66,26 @@ class Status(pn.viewable.Viewer):
         if text:
             self.info(text)
 
+    def _show(self, text: str, kind: str) -> None:
+        self.message, self.kind = text, kind
+        colors = ALERT_COLORS[kind]
+        self._alert.object = (f'<div class="alert alert-{kind}" role="alert" style="margin:0;padding:8px 12px;'
+                              f'border-radius:6px;border:1px solid {colors[2]};background:{colors[0]};'
+                              f'color:{colors[1]};white-space:pre-wrap">{as_text(text)}</div>')
+        self._alert.visible = bool(text)
+
     def info(self, text: str) -> None:
-        self.message = text
-        self._alert.object, self._alert.alert_type, self._alert.visible = text, "light", bool(text)
+        self._show(text, "light")
 
     def error(self, exc: BaseException | str) -> None:
-        text = exc if isinstance(exc, str) else f"{type(exc).__name__}: {exc}"
-        self.message = text
-        self._alert.object, self._alert.alert_type, self._alert.visible = text, "danger", True
+        self._show(error_text(exc), "danger")
 
     def clear(self) -> None:
         self.info("")
 
     def clear_error(self) -> None:
         """Remove an error message once its cause is gone; other messages stay."""
-        if self._alert.alert_type == "danger":
+        if self.kind == "danger":
             self.clear()
 
     def __panel__(self) -> pn.viewable.Viewable:

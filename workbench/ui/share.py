@@ -7,6 +7,11 @@ loads them back from an uploaded JSON file (size-limited, validated through
 the component's own bounded parameters: a bad value is refused with the
 parameter's own error and nothing is changed).
 
+State from a link or a file is applied as one unit: every value is checked first (the
+parameter's own type and bounds, then the component's ``check_state`` for rules between
+parameters), and only then are all set together, so the order of the query string does not
+matter and a refused link or file changes nothing (the page then shows the values in use).
+
 Given the app's :class:`~workbench.ui.ExportButtons` (``export=``), it also
 hands them the same parameters, so a downloaded data file carries the view it
 came from in ``attrs["app_state"]``.
@@ -14,10 +19,12 @@ came from in ``attrs["app_state"]``.
 
 from __future__ import annotations
 
+import copy
 import io
 import json
 from collections.abc import Sequence
 from typing import Any
+from urllib.parse import urlencode
 
 import panel as pn
 import param
@@ -34,26 +41,85 @@ def state_of(component: param.Parameterized, names: Sequence[str]) -> dict[str, 
     return out
 
 
-def apply_state(component: param.Parameterized, state: Any, names: Sequence[str]) -> dict[str, Any]:
-    """Validate ``state`` against the component's parameters, then set it all at once.
+MAX_DEPTH = 8  # nesting of a value in a parameters file (lists of lists ...); deeper is refused
 
-    Unknown keys are refused; each value goes through the parameter's own
-    bounds and type checks before any is set, so a bad file changes nothing.
+
+def _depth(value: Any, level: int = 0) -> int:
+    if level > MAX_DEPTH:
+        return level
+    if isinstance(value, dict):
+        return max((_depth(v, level + 1) for v in value.values()), default=level + 1)
+    if isinstance(value, list | tuple):
+        return max((_depth(v, level + 1) for v in value), default=level + 1)
+    return level
+
+
+def _checker(component: param.Parameterized, names: Sequence[str]) -> type[param.Parameterized]:
+    """A bare Parameterized class with copies of ``names``' parameter declarations: constructing it
+    runs each parameter's own type and bounds checks (public API) without touching ``component``."""
+    attrs = {}
+    for name in names:
+        declared = copy.copy(component.param[name])
+        declared.allow_refs = False
+        attrs[name] = declared
+    return type(f"{type(component).__name__}State", (param.Parameterized,), attrs)
+
+
+def check_state(component: param.Parameterized, state: Any, names: Sequence[str],
+                source: str = "parameters file") -> dict[str, Any]:
+    """The values of ``state`` converted and checked against the component's parameters (nothing set).
+
+    Unknown keys are refused; each value goes through its parameter's checks, then the
+    component's own ``check_state(values)`` (when it has one) sees them all together, with the
+    component's other values, for rules that tie parameters to each other. Errors name the
+    parameter: ``"<source>: <name>: <why>"``.
     """
     if not isinstance(state, dict):
-        raise ValueError("parameters file must hold a JSON object")
+        raise ValueError(f"{source} must hold a JSON object")
     unknown = sorted(set(state) - set(names))
     if unknown:
-        raise ValueError(f"parameters file has unknown keys {unknown}; allowed: {sorted(names)}")
-    values = {k: tuple(v) if isinstance(component.param[k], param.Range | param.NumericTuple) else v
-              for k, v in state.items()}
+        raise ValueError(f"{source} has unknown keys {unknown}; allowed: {sorted(names)}")
+    if _depth(state) > MAX_DEPTH:
+        raise ValueError(f"{source} is nested more than {MAX_DEPTH} levels deep")
+    values = {k: tuple(v) if isinstance(component.param[k], param.Range | param.NumericTuple)
+              and isinstance(v, list) else v for k, v in state.items()}
+    checker = _checker(component, list(values))
     for key, value in values.items():
         try:
-            component.param[key]._validate(value)  # the parameter's own bounds and type checks
+            checker(**{key: value})
         except Exception as exc:
-            raise ValueError(f"parameters file: {key}: {exc}") from None
+            raise ValueError(f"{source}: {key}: {exc}") from None
+    check = getattr(component, "check_state", None)
+    if check is not None:
+        try:
+            check({**state_of(component, names), **values})
+        except (ValueError, TypeError) as exc:
+            raise ValueError(f"{source}: {exc}") from None
+    return values
+
+
+def apply_state(component: param.Parameterized, state: Any, names: Sequence[str],
+                source: str = "parameters file") -> dict[str, Any]:
+    """Check ``state`` (:func:`check_state`), then set it all at once; a bad state changes nothing."""
+    values = check_state(component, state, names, source)
     component.param.update(**values)
     return values
+
+
+def link_state(component: param.Parameterized, names: Sequence[str], query: dict[str, Any]) -> dict[str, Any]:
+    """The shared parameters named in a parsed query string, deserialised as Panel's URL sync does."""
+    out = {}
+    for name in names:
+        if name not in query:
+            continue
+        value = query[name]
+        if isinstance(value, str):
+            try:
+                value = component.param[name].deserialize(value)
+            except Exception:  # left as text: the parameter's own check names what is wrong
+                pass
+        out[name] = value
+    return out
 
 
 class ShareState(pn.viewable.Viewer):
@@ -73,7 +139,7 @@ class ShareState(pn.viewable.Viewer):
         if unknown:
             raise ValueError(f"names {unknown} are not parameters of {type(component).__name__}")
         if pn.state.location is not None:
-            pn.state.location.sync(component, {n: n for n in self.names})
+            self._sync_url(pn.state.location)
         if export is not None:
             export.state = self.state
         self._download = pn.widgets.FileDownload(callback=self._dump, filename=f"{filename}.json",
@@ -83,6 +149,19 @@ class ShareState(pn.viewable.Viewer):
                                             css_classes=["wb-upload-params"])
         self._upload.param.watch(self._load, "value")
 
+    def _sync_url(self, location: Any) -> None:
+        """Apply the link's values as one checked unit, then keep the URL in step with the view.
+        A refused link leaves the view as it was, says why, and the URL shows the values in use."""
+        query = location.query_params
+        try:
+            apply_state(self.component, link_state(self.component, self.names, query), self.names, source="link")
+        except ValueError as exc:
+            if self.status is not None:
+                self.status.error(exc)
+            kept = {k: v for k, v in query.items() if k not in self.names}
+            location.search = "?" + urlencode({k: v if isinstance(v, str) else json.dumps(v) for k, v in kept.items()})
+        location.sync(self.component, {n: n for n in self.names})
+
     def state(self) -> dict[str, Any]:
         """The current values of the shared parameters."""
         return state_of(self.component, self.names)
@@ -91,12 +170,12 @@ class ShareState(pn.viewable.Viewer):
         return io.BytesIO(json.dumps(self.state(), indent=1).encode())
 
     def load_bytes(self, data: bytes) -> dict[str, Any]:
-        if len(data) > MAX_UPLOAD_BYTES:
+        if len(data) > MAX_UPLOAD_BYTES:  # checked before decoding
             raise ValueError(f"parameters file must be at most {MAX_UPLOAD_BYTES // 1024} KiB; got {len(data)} bytes")
         try:
             state = json.loads(data.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise ValueError(f"parameters file is not valid JSON: {exc}") from None
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+            raise ValueError(f"parameters file is not valid JSON: {type(exc).__name__}") from None
         return apply_state(self.component, state, self.names)
 
     def _load(self, event: Any) -> None:

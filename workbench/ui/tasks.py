@@ -16,42 +16,17 @@ synchronously, with the same callbacks.
 from __future__ import annotations
 
 import asyncio
-import os
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import CancelledError
 from functools import partial
 from typing import Any
 
 import panel as pn
 
-EXECUTOR = ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2), thread_name_prefix="workbench")
+from .fair import BACKGROUND, HEAVY, INTERACTIVE, FairPool
 
-
-BACKGROUND_NICE = 10  # niceness of the background worker thread (Linux: per thread; 0 = the server's own)
-
-
-def _background_thread() -> None:
-    """The background worker: one core for its compiled kernels (numba's setting is per thread),
-    and a lower CPU priority, so that a refinement pass (e.g. a local entropy: 0.4 s at 256² on one core) yields the
-    cores to the event loop and the interactive passes of every session instead of delaying them.
-    Under the Linux scheduler a thread at nice 10 gets ~10 % of a core against one at nice 0 and
-    all of an idle one."""
-    try:
-        import numba
-
-        numba.set_num_threads(1)
-    except ImportError:  # pragma: no cover - numba is a dependency
-        pass
-    try:
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), BACKGROUND_NICE)
-    except (AttributeError, OSError):  # pragma: no cover - not Linux, or not permitted
-        pass
-
-
-# one worker for optional heavy passes (e.g. a refinement computed when a slider rests): shared by all
-# sessions of the server, it never takes the workers that keep the interactive views fresh
-BACKGROUND = ThreadPoolExecutor(max_workers=1, thread_name_prefix="workbench-background", initializer=_background_thread)
+__all__ = ["BACKGROUND", "HEAVY", "INTERACTIVE", "LatestRunner", "in_server", "session_owner"]
 
 
 def in_server() -> bool:
@@ -60,27 +35,37 @@ def in_server() -> bool:
     return doc is not None and getattr(doc, "session_context", None) is not None
 
 
+def session_owner() -> Any:
+    """Who a job belongs to in the shared pools: the served session's document, else None."""
+    return pn.state.curdoc if in_server() else None
+
+
 class LatestRunner:
     """Run ``job(cancel)`` off the loop; deliver results; newest request wins.
 
     ``on_result(value)`` receives each finished job's result, ``on_error(exc)``
-    its exception; ``on_busy(flag)`` toggles a busy indicator; ``executor`` is where
-    served jobs run (default :data:`EXECUTOR`; :data:`BACKGROUND` for optional heavy passes). A job that is
-    superseded before it started is never run.
+    its exception; ``on_busy(flag)`` toggles a busy indicator; ``pool`` is the shared
+    :class:`~workbench.ui.fair.FairPool` where served jobs run, as the session's own
+    (default :data:`INTERACTIVE`; :data:`HEAVY` for Run-button work, :data:`BACKGROUND` for
+    optional refinement passes). A job that is superseded before it started is never run.
+    :meth:`close` (the session has ended) cancels the running job, drops the queued one and
+    stops every delivery to the page.
     """
 
     def __init__(self, on_result: Callable[[Any], None],
                  on_error: Callable[[BaseException], None] | None = None,
                  on_busy: Callable[[bool], None] | None = None,
-                 executor: ThreadPoolExecutor | None = None):
+                 pool: FairPool | None = None):
         self.on_result = on_result
-        self.executor = executor or EXECUTOR
+        self.pool = pool or INTERACTIVE
         self.on_error = on_error or (lambda exc: None)
         self.on_busy = on_busy or (lambda flag: None)
         self._pending: Callable[[threading.Event], Any] | None = None
         self._cancel = threading.Event()
         self._busy = False
         self._doc = None
+        self._owner = None
+        self._closed = False
         self._generation = 0
         self.completed = 0
         self.superseded = 0
@@ -96,8 +81,20 @@ class LatestRunner:
         self._pending = None
         self._cancel.set()
 
+    def close(self) -> None:
+        """The session has ended: stop the running job, drop the rest, deliver nothing more."""
+        self._closed = True
+        self.cancel()
+        self.pool.drop(self._owner)
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
     def submit(self, job: Callable[[threading.Event], Any]) -> None:
         """Request ``job``; it supersedes any pending or running request."""
+        if self._closed:
+            return
         if self._pending is not None:
             self.superseded += 1
         self._pending = job
@@ -106,7 +103,7 @@ class LatestRunner:
             return
         if in_server():
             self._busy = True
-            self._doc = pn.state.curdoc
+            self._doc = self._owner = pn.state.curdoc
             pn.state.execute(self._drain)
         else:
             self._run_sync()
@@ -124,10 +121,19 @@ class LatestRunner:
         generation = self._generation
 
         def run() -> None:
-            if generation == self._generation:
+            if generation == self._generation and not self._closed:
                 fn(*args)
 
-        self._doc.add_next_tick_callback(run)
+        self._schedule(run)
+
+    def _schedule(self, fn: Callable[[], None]) -> None:
+        """Run ``fn`` on the session's loop, unless the session has ended."""
+        if self._closed:
+            return
+        try:
+            self._doc.add_next_tick_callback(fn)
+        except (AttributeError, RuntimeError):  # the document was destroyed meanwhile
+            self._closed = True
 
     def _next(self) -> tuple[Callable[[threading.Event], Any], threading.Event, int]:
         job, self._pending = self._pending, None
@@ -146,6 +152,8 @@ class LatestRunner:
         self._deliver(ok, value)
 
     def _deliver(self, ok: bool, value: Any) -> None:
+        if self._closed:
+            return
         try:
             (self.on_result if ok else self.on_error)(value)
         except Exception as exc:  # a broken view must not kill the session
@@ -171,16 +179,19 @@ class LatestRunner:
         loop = asyncio.get_running_loop()
         self.on_busy(True)
         try:
-            while self._pending is not None:
+            while self._pending is not None and not self._closed:
                 job, cancel, generation = self._next()
                 try:
-                    value, ok = await loop.run_in_executor(self.executor, job, cancel), True
+                    value, ok = await loop.run_in_executor(self.pool.executor(self._owner), job, cancel), True
+                except (CancelledError, asyncio.CancelledError):  # dropped from the queue: the session ended
+                    break
                 except Exception as exc:
                     value, ok = exc, False
                 if self._doc is None:  # driven without a session (tests)
                     self._finish(generation, ok, value)
                 else:  # views are updated under the document lock, like any widget callback
-                    self._doc.add_next_tick_callback(partial(self._finish, generation, ok, value))
+                    self._schedule(partial(self._finish, generation, ok, value))
         finally:
             self._busy = False
-            self.on_busy(False)
+            if not self._closed:
+                self.on_busy(False)
