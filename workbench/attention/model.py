@@ -229,6 +229,12 @@ def model_attention(text: str | list[str], *, device: str | torch.device | None 
     validate.memory_fits("text", 4 * batch * N_LAYERS * N_HEADS * n * n * item, runtime.resolve_device(device))
     with results.timer() as t:
         qkv = _model_qkv(info, device, dtype, implementation)
+    return attention_maps(qkv, implementation, forward_s=t["elapsed"])
+
+
+def attention_maps(qkv: ModelQKV, implementation: str = "eager", forward_s: float = 0.0) -> xr.DataArray:
+    """The maps of :func:`model_attention` from an already captured :class:`ModelQKV` (no second forward)."""
+    with results.timer() as t:
         maps = softmax_maps(qkv.q, qkv.k, qkv.mask).permute(1, 0, 2, 3, 4)  # (text, layer, head, q, k)
     n = maps.shape[-1]
     tokens = np.array([toks + [""] * (n - len(toks)) for toks in qkv.tokens], dtype=object)
@@ -249,7 +255,8 @@ def model_attention(text: str | list[str], *, device: str | torch.device | None 
     params = {"text": qkv.texts[0] if qkv.single else qkv.texts, "model": MODEL_NAME,
               "implementation": implementation,
               "dtype": str(maps.dtype).replace("torch.", "")}
-    return results.stamp(da, params, kind="attention.model_attention", device=maps.device, elapsed=t["elapsed"])
+    return results.stamp(da, params, kind="attention.model_attention", device=maps.device,
+                         elapsed=forward_s + t["elapsed"])
 
 
 class LayerQKV(NamedTuple):
