@@ -16,7 +16,7 @@ def explorer():
 
 def pair_tokens(explorer):
     """The head view's query labels and the heat map's labelled rows, as drawn."""
-    heat, view = list(explorer._pair.object)
+    heat, view = explorer._heat.object, explorer._view.object
     img = list(heat)[0]
     rows = [label for _, label in img.opts.get().kwargs["yticks"]]
     labels = [ov for ov in view if isinstance(ov, hv.Labels)][0]
@@ -26,15 +26,15 @@ def pair_tokens(explorer):
 def test_maps_and_views(explorer):
     assert explorer._maps is not None and explorer._maps.sizes["layer"] == 6
     assert isinstance(explorer._grid.object, hv.Image)
-    assert isinstance(explorer._pair.object, hv.Layout)
+    assert isinstance(explorer._heat.object, hv.Overlay) and isinstance(explorer._view.object, hv.Overlay)
     explorer.head = 5
-    img = list(list(explorer._pair.object)[0])[0]
+    img = list(explorer._heat.object)[0]
     assert isinstance(img, hv.Image)   # rasterised: one image, not a glyph per cell
     expected = explorer._maps.isel(layer=explorer.layer, head=5).values
     # the value at (key j, query i) is the weight of query i on key j (y axis inverted: query 0 on top)
     for i, j in [(0, 0), (0, 3), (4, 1), (8, 8)]:
         assert img[j, i] == expected[i, j]
-    assert len(explorer._layer_heads.object) == 12
+    assert isinstance(explorer._layer_heads.object, hv.Image)
     # a click on the grid tile of layer 4, head 7 enlarges it (tiles are n + 1 cells apart)
     step = explorer._maps.sizes["query"] + 1
     explorer._on_tap(x=7 * step + 0.5, y=(6 - 4) * step - 1.5)

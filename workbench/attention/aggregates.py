@@ -55,10 +55,12 @@ def _maps_array(maps: xr.DataArray | torch.Tensor | np.ndarray) -> tuple[np.ndar
         missing = {"layer", "head", "query", "key"} - set(maps.dims)
         if missing:
             raise ValueError(f"maps must have dims layer, head, query, key; missing {sorted(missing)}")
-        arr = maps.transpose("layer", "head", "query", "key").values.astype(np.float64)
+        arr = maps.transpose("layer", "head", "query", "key").values
         da = maps
     else:
-        arr, da = np.asarray(results.to_numpy(maps), dtype=np.float64), None
+        arr, da = np.asarray(results.to_numpy(maps)), None
+    if arr.dtype.kind != "f":
+        arr = arr.astype(np.float64)   # float maps keep their precision (a 512-token text: 75 MB in float32)
     if arr.ndim != 4 or arr.shape[-1] != arr.shape[-2]:
         raise ValueError(f"maps must have shape (layer, head, n, n); got {arr.shape}")
     validate.finite_array("maps", arr)
@@ -70,7 +72,7 @@ def _maps_array(maps: xr.DataArray | torch.Tensor | np.ndarray) -> tuple[np.ndar
 def residual_maps(arr: np.ndarray) -> np.ndarray:
     """Â_l = 0.5 mean_h A_l^h + 0.5 I for each layer: (layer, n, n)."""
     n = arr.shape[-1]
-    return 0.5 * arr.mean(axis=1) + 0.5 * np.eye(n)
+    return 0.5 * arr.mean(axis=1, dtype=np.float64) + 0.5 * np.eye(n)
 
 
 def _token_coords(da: xr.DataArray | None, n: int) -> dict:
@@ -158,8 +160,8 @@ def head_summary(maps: xr.DataArray | torch.Tensor | np.ndarray) -> xr.Dataset:
     L, H, n, _ = arr.shape
     with results.timer() as t:
         m = row_metrics(torch.from_numpy(arr))
-        dist = np.abs(np.arange(n)[:, None] - np.arange(n)[None, :])
-        diag = (arr * dist).sum(-1).mean(-1)
+        dist = np.abs(np.arange(n)[:, None] - np.arange(n)[None, :]).astype(arr.dtype)
+        diag = (arr * dist).sum(-1).mean(-1, dtype=np.float64)   # sum_j a_ij |i - j|, averaged over i
     ds = results.dataset(
         {"entropy": (("layer", "head"), m["entropy"].mean(-1), {"long_name": "mean row entropy", "units": "nat"}),
          "k90": (("layer", "head"), m["k90"].mean(-1), {"long_name": "keys holding 90% of mass", "units": "keys"}),

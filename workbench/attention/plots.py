@@ -55,11 +55,12 @@ def pool(maps: np.ndarray, size: int) -> np.ndarray:
         return np.nanmean(blocks, axis=(-3, -1)) if np.isnan(blocks).any() else blocks.mean(axis=(-3, -1))
 
 
-def grid_image(da: xr.DataArray, max_cells: int = GRID_CELLS) -> hv.Image:
+def grid_image(da: xr.DataArray, max_cells: int = GRID_CELLS, title: str = "", width: int = 760) -> hv.Image:
     """Tile the (layer, head, query, key) maps of one text into one image; NaN between tiles.
 
     Tiles longer than ``max_cells`` tokens are average-pooled to keep the page light.
     """
+    title = title or "all heads (rows: layers, columns: heads); click a tile"
     vals = pool(da.transpose("layer", "head", "query", "key").values, max_cells)
     L, H, n, _ = vals.shape
     step = n + GAP
@@ -71,10 +72,10 @@ def grid_image(da: xr.DataArray, max_cells: int = GRID_CELLS) -> hv.Image:
     pooled = "" if n == da.sizes["query"] else f", tiles pooled to {n} x {n}"
     img = hv.Image(mosaic[::-1], bounds=(0, 0, w, hgt), kdims=["head", "layer"], vdims=["weight"])
     xt = [((h + 0.5) * step - GAP / 2, str(h)) for h in range(H)]
-    yt = [(hgt - (li + 0.5) * step + GAP / 2, str(li)) for li in range(L)]
-    return img.opts(xticks=xt, yticks=yt, cmap="viridis", colorbar=True,
-                    title=f"all heads (rows: layers, columns: heads{pooled}); click a tile").opts(
-        backend="bokeh", tools=["hover", "tap"], width=900, height=max(300, int(900 * hgt / w)) + 40,
+    yt = [(hgt - (li + 0.5) * step + GAP / 2, str(int(v))) for li, v in enumerate(da["layer"].values)]
+    return img.opts(xticks=xt, yticks=yt, cmap="viridis", colorbar=True, colorbar_opts={"title": "attention weight"},
+                    title=f"{title}{pooled}").opts(
+        backend="bokeh", tools=["hover", "tap"], frame_width=width, frame_height=max(40, int(width * hgt / w)),
         clipping_colors={"NaN": "white"})
 
 
@@ -119,7 +120,7 @@ def head_heatmap(m: xr.DataArray, title: str = "", label: str = "weight", querie
     if n_k <= TICK_LABELS or keys is not None:
         opts["xticks"] = [(j, k_lab[j]) for j in cols]
     hooks = [named(name)] if name else []
-    img = img.opts(cmap="viridis", colorbar=True, clabel=label, invert_yaxis=True, title=title, xrotation=90,
+    img = img.opts(cmap="viridis", colorbar=True, colorbar_opts={"title": label}, invert_yaxis=True, title=title, xrotation=90,
                    **opts).opts(backend="bokeh", tools=["hover"], width=560, height=520, hooks=hooks)
     items = [img]
     if queries is not None:
@@ -171,25 +172,20 @@ def head_view_keys(rows: np.ndarray, threshold: float = 0.02) -> list[int]:
     return [int(j) for j in hit]
 
 
-def head_pair(m: xr.DataArray, title: str, queries: tuple[int, int], threshold: float = 0.02) -> hv.Layout:
+def head_pair(m: xr.DataArray, title: str, queries: tuple[int, int],
+              threshold: float = 0.02) -> tuple[hv.Overlay, hv.Overlay]:
     """The enlarged map and its head view from the same map and query rows: always the same tokens."""
     q0, q1 = query_span(queries, m.sizes["query"])
     vals = np.nan_to_num(m.transpose("query", "key").values)
     keys = head_view_keys(vals[q0:q1 + 1], threshold)
-    return (head_heatmap(m, title, queries=(q0, q1), keys=keys, name="wb-attention-heatmap")
-            + head_view(m, (q0, q1), threshold, name="wb-attention-headview")).cols(2)
+    return (head_heatmap(m, title, queries=(q0, q1), keys=keys, name="wb-attention-heatmap"),
+            head_view(m, (q0, q1), threshold, name="wb-attention-headview"))
 
 
-def layer_images(da: xr.DataArray, layer: int, max_cells: int = LAYER_CELLS) -> hv.Layout:
-    """The 12 heads of one layer, one rasterised image each (pooled to ``max_cells`` for the thumbnails)."""
-    vals = pool(da.isel(layer=layer).transpose("head", "query", "key").values, max_cells)
-    n = vals.shape[-1]
-    pooled = "" if n == da.sizes["query"] else f" (pooled to {n}^2)"
-    imgs = [hv.Image(vals[h][::-1], bounds=(0, 0, n, n), kdims=["key", "query"], vdims=["weight"],
-                     label=f"head {h}").opts(cmap="viridis", xaxis=None, yaxis=None, title=f"head {h}").opts(
-        backend="bokeh", width=150, height=150, toolbar=None)
-            for h in range(vals.shape[0])]
-    return hv.Layout(imgs).cols(6).opts(title=f"layer {layer}: all heads{pooled}")
+def layer_images(da: xr.DataArray, layer: int, max_cells: int = LAYER_CELLS) -> hv.Image:
+    """The heads of one layer side by side, one rasterised image (pooled to ``max_cells`` per head)."""
+    return grid_image(da.isel(layer=[layer]), max_cells, title=f"layer {layer}: every head (columns: heads)",
+                      width=960)
 
 
 def summary_heatmap(ds: xr.Dataset, metric: str) -> hv.HeatMap:
@@ -199,12 +195,12 @@ def summary_heatmap(ds: xr.Dataset, metric: str) -> hv.HeatMap:
     hm = hv.HeatMap((np.tile(np.arange(H), L), np.repeat(np.arange(L), H), ds[metric].values.ravel()),
                     kdims=[hv.Dimension("head"), hv.Dimension("layer")],
                     vdims=[hv.Dimension(metric, label=long_name, unit=units if units != "1" else None)])
-    return hm.opts(cmap="magma", colorbar=True, clabel=f"{long_name} [{units}]", invert_yaxis=True,
+    return hm.opts(cmap="magma", colorbar=True, colorbar_opts={"title": f"{long_name} [{units}]"}, invert_yaxis=True,
                    title=f"{long_name} per head (click: open its map)", xticks=list(range(H)),
                    yticks=list(range(L))).opts(backend="bokeh", tools=["hover", "tap"], width=420, height=260)
 
 
-def rollout_plot(r: xr.DataArray, flow: xr.DataArray | None = None) -> hv.Layout:
+def rollout_plot(r: xr.DataArray, flow: xr.DataArray | None = None) -> tuple[hv.Overlay, hv.Overlay]:
     """The last layer's rollout map and, for the [CLS] query, rollout and flow against key position."""
     last = r.isel(layer=-1)
     img = head_heatmap(last, f"attention rollout after layer {int(last['layer'])}", label="rollout")
@@ -217,7 +213,7 @@ def rollout_plot(r: xr.DataArray, flow: xr.DataArray | None = None) -> hv.Layout
     over = hv.Overlay(curves).opts(title="[CLS]: rollout and flow from each input token",
                                    xlabel="key position [token]", ylabel="share of [CLS] [1]").opts(
         backend="bokeh", width=520, height=300, legend_position="top_right")
-    return (img + over).cols(2)
+    return img, over
 
 
 def effect_plot(ds: xr.Dataset) -> hv.Overlay:

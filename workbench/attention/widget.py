@@ -4,10 +4,11 @@ Built on :class:`workbench.ui.Explorer`. Typing text runs the model once (SDPA, 
 recomputed from the captured Q and K; cached per text and device across sessions); layer,
 head and query-row changes reuse that pass. Everything is drawn as rasterised images (one
 ``hv.Image`` per map, never one glyph per cell): the overview of all 72 maps (pooled), the
-12 heads of the chosen layer (drawn when the layer is chosen), and the enlarged head
-together with its head view in *one* pane, built from the same map and the same selected
-query rows, so the two never show different tokens. A new text replaces every view in one
-held update. The head view draws only the selected query rows ("Head view: query tokens").
+12 heads of the chosen layer (pooled to 128 cells, drawn when the layer is chosen), and the enlarged head
+together with its head view, built from the same map and the same selected query rows in
+the same callback, so the two never show different tokens. (Not inside ``pn.io.hold``:
+held updates of image data leave Bokeh's images unpainted in the served page.) A new text replaces every view in one
+callback. The head view draws only the selected query rows ("Head view: query tokens").
 
 Tabs: model maps; summaries (entropy, k90, distance to the diagonal per head: a click opens
 that head's map; rollout and flow); a variant against full attention on one layer's Q, K, V;
@@ -42,18 +43,28 @@ N_CHOICES = [64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768]
 SUMMARY_METRICS = ("entropy", "k90", "diagonal_distance")
 
 FORWARDS = ResultCache(max_items=6)      # a 512-token text holds ~90 MB of maps and Q/K/V
+AGGREGATES = ResultCache(max_items=32)
 DISPERSIONS = ResultCache(max_items=16)
 
 
-def cached_forward(text: str, device: str | None) -> tuple[xr.DataArray, Any, xr.Dataset, xr.DataArray]:
-    """Maps, Q/K/V, head summaries and rollout of one text from one SDPA forward (shared by sessions)."""
+def cached_forward(text: str, device: str | None) -> tuple[xr.DataArray, Any]:
+    """Maps and Q/K/V of one text from one SDPA forward (shared by the server's sessions)."""
     key = (text, str(runtime.resolve_device(device)))
     hit = FORWARDS.get(key)
     if hit is None:
         qkv = model_qkv(check_text("text", text), device=device, implementation="sdpa")
-        maps = attention_maps(qkv, "sdpa")
-        hit = (maps, qkv, head_summary(maps), rollout(maps))
+        hit = (attention_maps(qkv, "sdpa"), qkv)
         FORWARDS.put(key, hit)
+    return hit
+
+
+def cached_aggregates(maps: xr.DataArray, key: tuple) -> tuple[xr.Dataset, xr.DataArray, xr.DataArray | None]:
+    """Head summaries, rollout and (up to ``MAX_FLOW_TOKENS`` tokens) the [CLS] flow of one text's maps."""
+    hit = AGGREGATES.get(key)
+    if hit is None:
+        flow = attention_flow(maps) if maps.sizes["query"] <= MAX_FLOW_TOKENS else None
+        hit = (head_summary(maps), rollout(maps), flow)
+        AGGREGATES.put(key, hit)
     return hit
 
 
@@ -125,9 +136,10 @@ class AttentionExplorer(Explorer):
         self._dispersion: xr.Dataset | None = None
         self._grid = pn.pane.HoloViews(None, sizing_mode="stretch_width", name="grid")
         self._layer_heads = pn.pane.HoloViews(None, name="layer_heads")
-        self._pair = pn.pane.HoloViews(None, name="head", css_classes=["wb-attention-pair"])
-        self._summaries = pn.pane.HoloViews(None, name="summaries")
-        self._rollout_pane = pn.pane.HoloViews(None, name="rollout")
+        self._heat = pn.pane.HoloViews(None, name="head")
+        self._view = pn.pane.HoloViews(None, name="headview")
+        self._summaries = [pn.pane.HoloViews(None, name=m) for m in SUMMARY_METRICS]
+        self._rollout_panes = (pn.pane.HoloViews(None, name="rollout"), pn.pane.HoloViews(None, name="flow"))
         self._full = pn.pane.HoloViews(None, name="full")
         self._var = pn.pane.HoloViews(None, name="variant")
         self._effect_pane = pn.pane.HoloViews(None, name="effect")
@@ -136,6 +148,7 @@ class AttentionExplorer(Explorer):
         self._compare_info = pn.pane.Str("", css_classes=["wb-attention-compare-info"])
         self._effect_info = pn.pane.Str("Press 'Run variant in the model'.", css_classes=["wb-attention-effect-info"])
         self._runner = self.runner(self._show_maps)
+        self._aggregates_runner = self.runner(self._show_aggregates, pool="background", busy=False)
         self._effect_runner = self.runner(self._show_effect, pool="heavy")
         self._disp_runner = self.runner(self._show_dispersion, pool="heavy")
         self._run_disp = pn.widgets.Button(label="Run dispersion sweep", color="primary",
@@ -145,8 +158,8 @@ class AttentionExplorer(Explorer):
         n_slider = pn.widgets.DiscreteSlider.from_param(self.param.n, name="n", css_classes=["wb-attention-n"])
         metric = pn.widgets.RadioButtonGroup.from_param(self.param.metric, name="metric")
         self._tabs = pn.Tabs(
-            ("Model maps", pn.Column(self._grid, self._layer_heads, self._pair)),
-            ("Summaries", pn.Column(self._summaries, self._rollout_pane)),
+            ("Model maps", pn.Column(self._grid, self._layer_heads, pn.Row(self._heat, self._view))),
+            ("Summaries", pn.Column(pn.Row(*self._summaries), pn.Row(*self._rollout_panes))),
             ("Variant vs full", pn.Column(self._compare_info, pn.Row(self._full, self._var))),
             ("Variant in the model", pn.Column(self._effect_info, self._effect_pane)),
             ("Dispersion", pn.Column(pn.Row(n_slider, metric), self._disp, self._disp_info)),
@@ -187,30 +200,34 @@ class AttentionExplorer(Explorer):
         self._runner.submit(job)
 
     def _show_maps(self, value: tuple) -> None:
-        self._maps, self._qkv, self._summary, self._rollout = value
+        self._maps, self._qkv = value
         n = self._maps.sizes["query"]
-        self._flow = attention_flow(self._maps) if n <= MAX_FLOW_TOKENS else None
+        self._summary = self._rollout = self._flow = None
         grid = plots.grid_image(self._maps)
         tap = hv.streams.Tap(source=grid, x=None, y=None)
         tap.add_subscriber(self._on_tap)
-        summaries = []
-        for metric in SUMMARY_METRICS:
-            hm = plots.summary_heatmap(self._summary, metric)
-            hv.streams.Tap(source=hm, x=None, y=None).add_subscriber(self._on_summary_tap)
-            summaries.append(hm)
         q0, q1 = plots.query_span(self.queries, n)
-        with pn.io.hold():  # one update: the old text's views never sit beside the new one's
-            self._grid.object = grid
-            self._summaries.object = hv.Layout(summaries).cols(3)
-            self._rollout_pane.object = plots.rollout_plot(self._rollout, self._flow)
-            if (q0, q1) != tuple(self.queries):
-                self.queries = (q0, q1)        # redraws the enlarged head through its watcher
-            else:
-                self._show_head()
-            self._show_layer()
-            self._show_variant()
+        # every view of the new text is replaced in this one callback, from the same forward
+        self._grid.object = grid
+        if (q0, q1) != tuple(self.queries):
+            self.queries = (q0, q1)        # redraws the enlarged head through its watcher
+        else:
+            self._show_head()
+        self._show_layer()
+        self._show_variant()
         self.status.info(f"{n} tokens, {N_LAYERS} layers x {N_HEADS} heads "
                          f"({self._maps.attrs['elapsed_s']:.3f} s)")
+        maps, key = self._maps, (self.text, str(runtime.resolve_device(self.compute_device)))
+        self._aggregates_runner.submit(lambda cancel: cached_aggregates(maps, key))  # after the maps are shown
+
+    def _show_aggregates(self, value: tuple) -> None:
+        """Head summaries (click a head: its map) and rollout/flow, computed after the maps are on screen."""
+        self._summary, self._rollout, self._flow = value
+        for pane, metric in zip(self._summaries, SUMMARY_METRICS):
+            hm = plots.summary_heatmap(self._summary, metric)
+            hv.streams.Tap(source=hm, x=None, y=None).add_subscriber(self._on_summary_tap)
+            pane.object = hm
+        self._rollout_panes[0].object, self._rollout_panes[1].object = plots.rollout_plot(self._rollout, self._flow)
 
     def _on_tap(self, x: float | None = None, y: float | None = None) -> None:
         """A click on a tile of the grid enlarges that layer and head."""
@@ -241,7 +258,9 @@ class AttentionExplorer(Explorer):
         if self._maps is None:
             return
         m = self._maps.isel(layer=self.layer, head=self.head)
-        self._pair.object = plots.head_pair(m, f"layer {self.layer}, head {self.head}", self.queries)
+        heat, view = plots.head_pair(m, f"layer {self.layer}, head {self.head}", self.queries)
+        # both from the same map and rows, in the same callback: never different tokens
+        self._heat.object, self._view.object = heat, view
         self._show_variant_plots()
 
     @param.depends("layer", "variant", "window", "mix", watch=True)
@@ -267,9 +286,8 @@ class AttentionExplorer(Explorer):
             return
         ds = self._compare.isel(head=self.head)
         label = "|F_n W| (FWin)" if self.variant == "fwin" else "weight"
-        with pn.io.hold():
-            self._full.object = plots.head_heatmap(ds["map"].sel(variant="full"), "full softmax (same Q, K, V)")
-            self._var.object = plots.head_heatmap(ds["map"].sel(variant=self.variant), f"{self.variant}", label)
+        self._full.object = plots.head_heatmap(ds["map"].sel(variant="full"), "full softmax (same Q, K, V)")
+        self._var.object = plots.head_heatmap(ds["map"].sel(variant=self.variant), f"{self.variant}", label)
         err = float(ds["relative_error"].sel(variant=self.variant))
         res = float(ds["map_residual"].sel(variant=self.variant))
         self._compare_info.object = (f"{self.variant} vs full, layer {self.layer} head {self.head}: "
@@ -356,9 +374,9 @@ class AttentionExplorer(Explorer):
         tab = self._tabs.active
         if tab == 0 and self._maps is not None:
             m = self._maps.isel(layer=self.layer, head=self.head)
-            return plots.head_pair(m, f"layer {self.layer}, head {self.head}", self.queries)
+            return hv.Layout(list(plots.head_pair(m, f"layer {self.layer}, head {self.head}", self.queries))).cols(2)
         if tab == 1 and self._rollout is not None:
-            return plots.rollout_plot(self._rollout, self._flow)
+            return hv.Layout(list(plots.rollout_plot(self._rollout, self._flow))).cols(2)
         if tab == 3 and self._effect is not None:
             return plots.effect_plot(self._effect)
         if tab == 4 and self._dispersion is not None:
