@@ -27,8 +27,8 @@ PAIR_TOKENS_JS = """() => {
 @pytest.mark.browser
 def test_512_token_view_and_the_head_view_shows_the_heat_maps_tokens(open_app, console_errors):
     page = open_app("attention_maps", "?text=" + "+".join(["a"] * 510))
-    page.get_by_text("512 tokens, 6 layers").first.wait_for(state="attached", timeout=120_000)
-    page.wait_for_function(f"() => {{ const r = ({PAIR_TOKENS_JS})(); return r && r.left; }}", timeout=60_000)
+    page.get_by_text("512 tokens, 6 layers").first.wait_for(state="attached", timeout=300_000)
+    page.wait_for_function(f"() => {{ const r = ({PAIR_TOKENS_JS})(); return r && r.left; }}", timeout=120_000)
     pair = page.evaluate(PAIR_TOKENS_JS)
     assert pair["images"] == 1   # the 512 x 512 map is one image, not 262,144 glyphs
     assert pair["rows"] == pair["left"] == ["0 [CLS]"] + [f"{i} a" for i in range(1, 16)]
@@ -38,7 +38,7 @@ def test_512_token_view_and_the_head_view_shows_the_heat_maps_tokens(open_app, c
     box.press("Tab")
     page.get_by_text("9 tokens, 6 layers").first.wait_for(state="attached", timeout=120_000)
     page.wait_for_function(f"() => {{ const r = ({PAIR_TOKENS_JS})(); return r && r.left && r.left.length == 9; }}",
-                           timeout=60_000)
+                           timeout=120_000)
     pair = page.evaluate(PAIR_TOKENS_JS)
     assert pair["rows"] == pair["left"] == ["0 [CLS]", "1 the", "2 cat", "3 sat", "4 on", "5 the", "6 mat", "7 .",
                                             "8 [SEP]"]
@@ -49,9 +49,9 @@ def test_512_token_view_and_the_head_view_shows_the_heat_maps_tokens(open_app, c
 def test_variant_select_updates_comparison(open_app, console_errors):
     page = open_app("attention_maps", "?text=The+cat+sat+on+the+mat.&variant=sliding&window=3")
     page.get_by_text("Variant vs full").click()
-    page.wait_for_selector(".wb-attention-compare-info >> text=sliding vs full", timeout=60_000)
+    page.wait_for_selector(".wb-attention-compare-info >> text=sliding vs full", timeout=120_000)
     page.locator(".wb-attention-variant select").select_option("block")
-    done = page.wait_for_selector(".wb-attention-compare-info >> text=block vs full", timeout=60_000)
+    done = page.wait_for_selector(".wb-attention-compare-info >> text=block vs full", timeout=120_000)
     # the new line names the variant and the computed difference to full attention
     assert "relative output difference" in done.evaluate("e => e.closest('div').textContent")
     assert not console_errors
