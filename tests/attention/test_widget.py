@@ -57,6 +57,8 @@ def test_head_view_and_heatmap_show_the_same_tokens_after_a_text_change(explorer
     assert n == 104   # [CLS], 100 x "word", "end", ".", [SEP]
     rows, left = pair_tokens(explorer)
     assert rows == left and left[0] == "2 word"
+    for pane in (explorer._heat, explorer._view, explorer._full, explorer._var, explorer._layer_heads):
+        hv.render(pane.object, backend="bokeh")   # a long map with no rows selected renders too
     explorer.queries = (90, 140)   # clipped to the text and to MAX_QUERIES rows
     rows, left = pair_tokens(explorer)
     assert rows == left and left[-1] == f"{n - 1} [SEP]" and len(left) == n - 90

@@ -105,7 +105,7 @@ def head_heatmap(m: xr.DataArray, title: str = "", label: str = "weight", querie
 
     Rows are labelled "i token": the selected ``queries`` rows (marked by a band: the head view's
     rows) or, without a selection, every row up to ``TICK_LABELS`` tokens. Columns: every key up
-    to ``TICK_LABELS`` tokens, else the ``keys`` of the head view.
+    to ``TICK_LABELS`` tokens, else key positions (``keys``, the head view's, is kept for callers).
     """
     vals = m.transpose("query", "key").values
     n_q, n_k = vals.shape
@@ -115,10 +115,11 @@ def head_heatmap(m: xr.DataArray, title: str = "", label: str = "weight", querie
                    vdims=[hv.Dimension(label)])
     q_lab, k_lab = token_labels(_tokens(m, "query")), token_labels(_tokens(m, "key"))
     rows = (range(n_q) if n_q <= TICK_LABELS else []) if queries is None else range(queries[0], queries[1] + 1)
-    cols = range(n_k) if n_k <= TICK_LABELS or keys is None else [k for k in keys][:TICK_LABELS]
-    opts = {"yticks": [(i, q_lab[i]) for i in rows]}
-    if n_k <= TICK_LABELS or keys is not None:
-        opts["xticks"] = [(j, k_lab[j]) for j in cols]
+    opts = {}
+    if len(rows):   # HoloViews needs at least one tick in a list of ticks
+        opts["yticks"] = [(i, q_lab[i]) for i in rows]
+    if n_k <= TICK_LABELS:   # longer maps: key positions (the head view names its keys)
+        opts["xticks"] = [(j, k_lab[j]) for j in range(n_k)]
     hooks = [named(name)] if name else []
     img = img.opts(cmap="viridis", colorbar=True, colorbar_opts={"title": label}, invert_yaxis=True, title=title, xrotation=90,
                    **opts).opts(backend="bokeh", tools=["hover"], width=560, height=520, hooks=hooks)
