@@ -4,23 +4,25 @@ import pytest
 
 # the labelled rows of the enlarged heat map and the query labels of its head view, as BokehJS holds them
 PAIR_TOKENS_JS = """() => {
-  for (const doc of Bokeh.documents) {
-    const heat = doc.get_model_by_name("wb-attention-heatmap");
-    const view = doc.get_model_by_name("wb-attention-headview");
-    if (!heat || !view) continue;
-    const ov = heat.left[0].major_label_overrides;
-    const entries = ov instanceof Map ? [...ov.entries()] : Object.entries(ov);
-    const rows = entries.sort((a, b) => Number(a[0]) - Number(b[0])).map(e => String(e[1]));
-    let left = null;
-    for (const r of view.renderers) {
-      const data = r.data_source && r.data_source.data;
-      const tok = data && (data.token instanceof Map ? data.token : null) || (data && data.token);
-      const xs = data && (data.x instanceof Map ? data.x : data.x);
-      if (tok && xs && xs.length && xs[0] < 0.5) left = Array.from(tok).map(String);
-    }
-    return {rows, left, images: heat.renderers.filter(r => r.glyph.type === "Image").length};
+  const col = (data, k) => data instanceof Map ? data.get(k) : data[k];
+  const plots = [];
+  for (const doc of Bokeh.documents)
+    for (const m of doc.all_models)
+      if (m.title && m.title.text !== undefined && m.renderers) plots.push(m);
+  const heat = plots.find(p => /^layer \\d+, head \\d+$/.test(p.title.text));
+  const view = plots.find(p => p.title.text.startsWith("head view:"));
+  if (!heat || !view) return null;
+  const ov = heat.left[0].major_label_overrides;
+  const entries = ov instanceof Map ? [...ov.entries()] : Object.entries(ov || {});
+  const rows = entries.sort((a, b) => Number(a[0]) - Number(b[0])).map(e => String(e[1]));
+  let left = null;
+  for (const r of view.renderers) {
+    const data = r.data_source && r.data_source.data;
+    const tok = data && col(data, "token"), xs = data && col(data, "x");
+    if (tok && xs && xs.length && xs[0] < 0.5) left = Array.from(tok).map(String);
   }
-  return null;
+  const images = heat.renderers.filter(r => r.glyph && r.glyph.type === "Image").length;
+  return {rows, left, images};
 }"""
 
 
