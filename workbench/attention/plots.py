@@ -80,7 +80,8 @@ def grid_image(da: xr.DataArray, max_cells: int = GRID_CELLS, title: str = "", w
 
 
 def named(name: str):
-    """A HoloViews hook that names the Bokeh figure (found in the page by ``get_model_by_name``)."""
+    """A HoloViews hook that sets the Bokeh figure's ``name`` (for exported documents; in a served
+    Panel page the figures are found by their titles)."""
     def hook(plot, element):
         plot.state.name = name
     return hook
