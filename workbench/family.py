@@ -110,10 +110,4 @@ def serve_app(slug: str) -> Any:
     """The dashboard ``slug`` in the shared template, servable."""
     dash = dashboard(slug)
     explorer = dash.make_explorer()
-    if hasattr(explorer, "app"):
-        page = explorer.app(dash.title, dash.description)
-    else:  # an explorer not yet on the Explorer base
-        from .ui.app import explorer_app
-
-        return explorer_app(dash.title, explorer, explorer.shared, dash.description, explorer.filename)
-    return page.servable(title=dash.title)
+    return explorer.app(dash.title, dash.description).servable(title=dash.title)

@@ -51,7 +51,7 @@ def test_dispersion_json(capsys, tmp_path):
     (["maps", "--text", "  "], "text must not be empty"),
     (["maps", "--text", "a " * 600], "at most 512 positions"),
     (["maps", "--text", TEXT, "--layer", "9", "--head", "0"], "layer must be in [0, 5]"),
-    (["variants", "--text", TEXT, "--window", "50"], "window must be in [1, 9]"),
+    (["variants", "--text", TEXT, "--window", "50"], "window must be in [1, 17]"),
     (["variants", "--text", TEXT, "--variants", "full,magic"], "variant must be one of"),
     (["dispersion", "--n", "64,128", "--window", "100"], "window must be in [1, 64]"),
 ])
@@ -59,3 +59,60 @@ def test_errors_are_one_line_exit_2(capsys, argv, words):
     code, _, err = run(capsys, *argv)
     assert code == 2
     assert words in err and len(err.strip().splitlines()) == 1
+
+
+def test_replace_json_and_netcdf(capsys, tmp_path):
+    texts = tmp_path / "texts.txt"
+    texts.write_text("The cat sat on the mat.\nA dog chased the ball.\nRain is expected tomorrow.\n", encoding="utf-8")
+    code, out, _ = run(capsys, "replace", "--variant", "block", "--layers", "1-2", "--window", "3",
+                       "--texts", str(texts), "--json", "--out", str(tmp_path / "r.nc"))
+    summary = json.loads(out)
+    assert code == 0 and summary["layers"] == [1, 2] and summary["n_texts"] == 3
+    # layer 0 runs before any replaced layer: unchanged bit for bit; replaced layers carry an error
+    assert summary["hidden_change_per_layer"][0] == 0.0 and summary["attention_error_per_layer"][0] == 0.0
+    assert summary["attention_error_per_layer"][1] > 0 and 0 < summary["embedding_cosine_min"] <= 1
+    assert results.load(tmp_path / "r.nc")["hidden_change"].dims == ("text", "layer")
+
+
+def test_replace_full_text(capsys):
+    code, out, _ = run(capsys, "replace", "--variant", "full", "--text", TEXT, "--json")
+    summary = json.loads(out)
+    assert code == 0 and max(summary["hidden_change_per_layer"]) == 0.0
+    assert summary["similarity_spearman"] is None   # one text: no pairs to rank
+
+
+def test_rollout_json(capsys, tmp_path):
+    code, out, _ = run(capsys, "rollout", "--text", TEXT, "--json", "--out", str(tmp_path / "r.nc"))
+    summary = json.loads(out)
+    assert code == 0 and summary["n_tokens"] == 9
+    assert abs(sum(summary["rollout_cls_last_layer"]) - 1) < 1e-4   # rollout rows stay distributions
+    assert len(summary["flow_cls"]) == 9 and summary["flow_cls"][0] <= 1 + 1e-6
+    ds = results.load(tmp_path / "r.nc")
+    assert ds["rollout"].dims == ("layer", "query", "key") and ds["entropy"].dims == ("layer", "head")
+
+
+@pytest.mark.parametrize("argv, content, words", [
+    (["replace", "--variant", "sliding", "--window", "3", "--texts"], b"ok\n\xff\n", "texts file is not UTF-8"),
+    (["replace", "--variant", "linear", "--texts"], b"x" * (1 << 20 | 1), "at most 1048576 are accepted"),
+    (["replace", "--variant", "linear", "--texts"], b"x" * 20_001, "texts[0] has 20001 characters"),
+])
+def test_replace_bad_files(capsys, tmp_path, argv, content, words):
+    path = tmp_path / "t.txt"
+    path.write_bytes(content)
+    code, _, err = run(capsys, *argv, str(path))
+    assert code == 2 and words in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["replace", "--variant", "linear", "--layers", "7", "--text", TEXT], "layers must be in [0, 5]"),
+    (["replace", "--variant", "sliding", "--window", "0", "--text", TEXT], "window must be in [1, 17]"),
+    (["replace", "--variant", "block", "--window", "10", "--text", TEXT], "window must be in [1, 9]"),
+    (["replace", "--variant", "magic", "--text", TEXT], "variant must be one of"),
+    (["replace", "--variant", "linear", "--text", TEXT, "--texts", "x.txt"], "not both"),
+    (["replace", "--variant", "linear", "--text", "x" * 20_001], "text has 20001 characters"),
+    (["rollout", "--text", "y" * 20_001], "text has 20001 characters"),
+    (["rollout", "--text", " "], "text must not be empty"),
+])
+def test_replace_rollout_errors(capsys, argv, words):
+    code, _, err = run(capsys, *argv)
+    assert code == 2 and words in err and len(err.strip().splitlines()) == 1

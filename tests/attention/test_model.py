@@ -111,3 +111,26 @@ def test_batch_beyond_memory_refused_before_the_model_runs(monkeypatch):
     monkeypatch.setattr(runtime, "available_memory", lambda device=None: 2**20)
     with pytest.raises(MemoryError, match="reduce text"):
         model_attention(["a sentence of a dozen words or so to fill the maps up"] * 8, device="cpu")
+
+
+def test_maps_recomputed_for_an_sdpa_model_equal_eager_maps():
+    tokenizer, sdpa = load_model("cpu", implementation="sdpa")
+    enc = tokenizer([TEXT], return_tensors="pt")
+    with torch.inference_mode():
+        hidden = sdpa(**enc, output_attentions=True).attentions
+    assert not hidden   # SDPA's fused kernel never forms the maps: transformers returns none
+    # float64: the SDPA model's captured Q, K against transformers' own eager maps
+    _, eager64 = load_model("cpu", "float64")
+    with torch.inference_mode():
+        ref64 = torch.stack(eager64(**enc, output_attentions=True).attentions)[:, 0].numpy()
+    da64 = model_attention(TEXT, device="cpu", dtype="float64", implementation="sdpa")
+    np.testing.assert_allclose(da64.values, ref64, atol=1e-6, rtol=0)
+    assert float(np.abs(da64.values - ref64).max()) < 1e-12   # only float64 rounding remains
+    # float32: SDPA's and eager's hidden states differ by rounding (~1e-6 relative after a few
+    # layers), which moves a softmax weight by at most a few 1e-6
+    da = model_attention(TEXT, device="cpu", implementation="sdpa")
+    ref, _ = reference_attentions([TEXT])
+    np.testing.assert_allclose(da.values, ref[:, 0], atol=5e-6, rtol=0)
+    assert results.parameters(da)["implementation"] == "sdpa"
+    with pytest.raises(ValueError, match="implementation must be one of 'eager', 'sdpa'"):
+        model_attention(TEXT, implementation="flash")

@@ -172,7 +172,9 @@ def test_compare_variants_dataset():
 
 @pytest.mark.parametrize("kwargs, exc, words", [
     ({"variant": "sparse"}, ValueError, "variant must be one of"),
-    ({"variant": "sliding", "window": N + 1}, ValueError, f"window must be in [1, {N}]"),
+    ({"variant": "block", "window": N + 1}, ValueError, f"window must be in [1, {N}]"),
+    # the centred band covers every key from w = 2n - 1 on; wider is refused
+    ({"variant": "sliding", "window": 2 * N}, ValueError, f"window must be in [1, {2 * N - 1}]"),
     ({"variant": "block"}, ValueError, "window is required"),
     ({"variant": "sema", "window": 2, "mix": 1.5}, ValueError, "mix must be in [0, 1]"),
     ({"variant": "block", "window": 2.5}, ValueError, "window must be an integer"),
@@ -224,3 +226,14 @@ def test_windows_agree_with_flex_attention_block_masks(kind):
     # float32, different summation order: ~1e-7
     torch.testing.assert_close(attend(q, k, v, kind, window=w, return_map=False).output, expected,
                                atol=1e-5, rtol=1e-5)
+
+
+def test_sliding_band_of_width_2n_minus_1_is_full_attention():
+    q, k, v = qkv()
+    full = attend(q, k, v, "full")
+    wide = attend(q, k, v, "sliding", window=2 * N - 1)
+    # float64, the same softmax over the same n keys: rounding only
+    np.testing.assert_allclose(wide.output.numpy(), full.output.numpy(), atol=1e-12, rtol=0)
+    # at w = n the first query still sees only floor(n/2) + 1 keys: not full attention
+    half = attend(q, k, v, "sliding", window=N)
+    assert int((half.map[0, 0] > 0).sum()) == N // 2 + 1

@@ -7,17 +7,24 @@
   attention on the same Q/K/V, with output and effective map; :func:`compare_variants`.
 * :func:`block_diagonal_invertibility` -- FWin's BDI condition on full maps.
 * :func:`dispersion` -- entropy, max weight, k90 against n with the 1/n reference.
+* :func:`replace_attention`, :func:`variant_effect` -- the model itself with a variant in place
+  of softmax attention in chosen layers: hidden-state change, embedding cosine, similarity ranks.
+* :func:`rollout`, :func:`attention_flow`, :func:`head_summary` -- aggregates across layers and heads.
 """
 
+from .aggregates import attention_flow, head_summary, rollout
 from .dispersion import DISPERSION_VARIANTS, dispersion, loglog_slope, random_qk, row_metrics
 from .fwin import bdi_mixing, block_diagonal_invertibility, fourier_mix
 from .model import (HEAD_DIM, MAX_POSITIONS, MODEL_NAME, N_HEADS, N_LAYERS, corpus_qkv, layer_qkv,
                     load_model, model_attention, model_qkv, tokenize)
+from .replace import replace_attention, replaced, variant_effect
+from .texts import SENTENCES, read_texts
 from .variants import (DESCRIPTIONS, VARIANTS, WINDOWED, VariantResult, attend, compare_variants,
                        window_mask)
 
 __all__ = ["DESCRIPTIONS", "DISPERSION_VARIANTS", "HEAD_DIM", "MAX_POSITIONS", "MODEL_NAME", "N_HEADS",
-           "N_LAYERS", "VARIANTS", "WINDOWED", "VariantResult", "attend", "bdi_mixing",
+           "N_LAYERS", "SENTENCES", "VARIANTS", "WINDOWED", "VariantResult", "attend", "attention_flow", "bdi_mixing",
            "block_diagonal_invertibility", "compare_variants", "corpus_qkv", "dispersion", "fourier_mix",
-           "layer_qkv", "load_model", "loglog_slope", "model_attention", "model_qkv", "random_qk",
-           "row_metrics", "tokenize", "window_mask"]
+           "head_summary", "layer_qkv", "load_model", "loglog_slope", "model_attention", "model_qkv", "random_qk",
+           "read_texts", "replace_attention", "replaced", "rollout", "row_metrics", "tokenize", "variant_effect",
+           "window_mask"]

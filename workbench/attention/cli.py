@@ -3,11 +3,14 @@
     workbench attention maps --text "The cat sat on the mat." [--layer L --head H] [--out maps.nc] [--json]
     workbench attention variants --text "..." --layer 2 --window 4 [--out v.nc] [--json]
     workbench attention dispersion --n 64:4096:7 --variants full,sliding,linear [--source gaussian] [--json]
+    workbench attention replace --variant sliding --layers 0-2 --window 4 [--texts FILE | --text T] [--json]
+    workbench attention rollout --text "..." [--no-flow] [--out r.nc] [--json]
 """
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -96,6 +99,58 @@ def _dispersion(args: argparse.Namespace) -> int:
     return emit(summary, args, ds)
 
 
+def _replace(args: argparse.Namespace) -> int:
+    from .replace import parse_layers, replace_attention
+    from .texts import check_text, read_texts
+
+    if args.text is not None and args.texts is not None:
+        raise ValueError("give --text or --texts, not both")
+    parse_layers(args.layers)
+    texts = (read_texts(args.texts, "texts") if args.texts is not None
+             else [check_text("text", args.text)] if args.text is not None else None)  # None: the built-in set
+    ds = replace_attention(texts, args.variant, args.layers, window=args.window, mix=args.mix, device=args.device)
+    per_layer = ds.mean("text")
+    summary = {"variant": args.variant, "layers": [int(v) for v in ds["layer"].values[ds["replaced"].values]],
+               "window": args.window, "n_texts": int(ds.sizes["text"]),
+               "n_tokens": [int(v) for v in ds["n_tokens"].values],
+               "hidden_change_per_layer": [round(float(v), 6) for v in per_layer["hidden_change"].values],
+               "attention_error_per_layer": [round(float(v), 6) for v in per_layer["attention_error"].values],
+               "embedding_cosine_mean": round(float(ds["embedding_cosine"].mean()), 6),
+               "embedding_cosine_min": round(float(ds["embedding_cosine"].min()), 6),
+               "similarity_spearman": (None if np.isnan(float(ds["similarity_spearman"]))
+                                       else round(float(ds["similarity_spearman"]), 6)),
+               "elapsed_s": round(float(ds.attrs["elapsed_s"]), 3)}
+    return emit(summary, args, ds)
+
+
+def _rollout(args: argparse.Namespace) -> int:
+    import xarray as xr
+
+    from .aggregates import MAX_FLOW_TOKENS, attention_flow, head_summary, rollout
+    from .model import model_attention
+    from .texts import check_text
+
+    maps = model_attention(check_text("text", args.text), device=args.device)
+    r = rollout(maps)
+    heads = head_summary(maps)
+    n = int(maps.sizes["query"])
+    tokens = [str(t) for t in maps["query_token"].values]
+    summary: dict[str, Any] = {"tokens": tokens, "n_tokens": n,
+                               "rollout_cls_last_layer": np.round(r.isel(layer=-1, query=0).values, 5).tolist(),
+                               "mean_entropy_per_layer": np.round(heads["entropy"].mean("head").values, 4).tolist(),
+                               "mean_k90_per_layer": np.round(heads["k90"].mean("head").values, 3).tolist(),
+                               "mean_diagonal_distance_per_layer":
+                                   np.round(heads["diagonal_distance"].mean("head").values, 3).tolist()}
+    ds = xr.Dataset({"rollout": r, **heads.data_vars}, attrs=r.attrs)
+    if args.flow and n <= MAX_FLOW_TOKENS:
+        f = attention_flow(maps)
+        summary["flow_cls"] = np.round(f.isel(query=0).values, 5).tolist()
+        ds["flow"] = f.rename(query="flow_query").drop_vars("query_token")
+    elif args.flow:
+        summary["flow_cls"] = f"skipped: {n} tokens > {MAX_FLOW_TOKENS} (one max-flow problem per key)"
+    return emit(summary, args, ds)
+
+
 def register(subparsers: Any) -> None:
     """Add ``workbench attention`` with the actions maps, variants, dispersion."""
     parser = subparsers.add_parser("attention", help="transformer attention maps, variants, dispersion")
@@ -134,3 +189,23 @@ def register(subparsers: Any) -> None:
     p.add_argument("--client", default=None, help="run on dask: 'local' or a scheduler address (default: in process)")
     add_common(p)
     p.set_defaults(func=_dispersion)
+
+    from .variants import VARIANTS
+
+    p = sub.add_parser("replace", help="run the model with a variant in place of softmax attention in chosen layers")
+    p.add_argument("--variant", required=True, help=f"one of {', '.join(VARIANTS)}")
+    p.add_argument("--layers", default="all", help="layers to replace: all, 0,2,4 or 0-2 (0..5; default all)")
+    p.add_argument("--window", type=int, default=None,
+                   help="window w: 1..n for block/fwin, 1..2n-1 for sliding/sema (n: the shortest text)")
+    p.add_argument("--mix", type=float, default=0.5, help="SEMA's weight of the global average, 0..1")
+    p.add_argument("--text", default=None, help="one text (at most 20,000 characters and 512 tokens)")
+    p.add_argument("--texts", type=Path, default=None,
+                   help="UTF-8 file, one text per line (at most 1 MiB, 256 lines); default: 24 built-in sentences")
+    add_common(p, seed=False)
+    p.set_defaults(func=_replace)
+
+    p = sub.add_parser("rollout", help="attention rollout, attention flow and head summaries for a text")
+    p.add_argument("--text", required=True, help="input text (at most 20,000 characters and 512 tokens)")
+    p.add_argument("--no-flow", dest="flow", action="store_false", help="skip attention flow (max-flow per key)")
+    add_common(p, seed=False)
+    p.set_defaults(func=_rollout)

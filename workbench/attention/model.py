@@ -42,7 +42,8 @@ MAX_TEXT_CHARS = 64 * MAX_POSITIONS
 """Longest text tokenised: 512 WordPiece tokens rarely span more than a few thousand characters."""
 MAX_TEXTS = 256
 
-_CACHE: dict[tuple[str, torch.dtype], tuple[Any, Any]] = {}
+_CACHE: dict[tuple[str, torch.dtype, str], tuple[Any, Any]] = {}
+IMPLEMENTATIONS = ("eager", "sdpa")
 _LOCK = threading.Lock()
 _CORPUS: dict[tuple, tuple[torch.Tensor, ...]] = {}
 _TOKENIZER: dict[str, Any] = {}
@@ -80,17 +81,23 @@ def load_tokenizer():
         return _TOKENIZER["tokenizer"]
 
 
-def load_model(device: str | torch.device | None = None, dtype: str | torch.dtype | None = None):
-    """``(tokenizer, model)`` in eager attention mode, cached per (device, dtype)."""
+def load_model(device: str | torch.device | None = None, dtype: str | torch.dtype | None = None,
+               implementation: str = "eager"):
+    """``(tokenizer, model)`` with transformers' ``implementation`` of attention (``eager`` or ``sdpa``),
+    cached per (device, dtype, implementation). Other registered implementations (see
+    :mod:`.replace`) are accepted by name too."""
     dev, dt = runtime.resolve_device(device), runtime.resolve_dtype(dtype)
-    key = (str(dev), dt)
+    if not isinstance(implementation, str) or not implementation:
+        raise ValueError(f"implementation must be one of {', '.join(IMPLEMENTATIONS)}; got {implementation!r}")
+    key = (str(dev), dt, implementation)
     tokenizer = load_tokenizer()
     with _LOCK:
         if key not in _CACHE:
             _quiet_offline_transformers()
             from transformers import AutoModel
 
-            model = AutoModel.from_pretrained(model_path(), local_files_only=True, attn_implementation="eager")
+            model = AutoModel.from_pretrained(model_path(), local_files_only=True,
+                                              attn_implementation=implementation)
             _CACHE[key] = (tokenizer, model.to(device=dev, dtype=dt).eval())
         return _CACHE[key]
 
@@ -175,17 +182,20 @@ def _forward_qkv(enc: dict[str, torch.Tensor], model: Any) -> tuple[torch.Tensor
 
 
 def model_qkv(text: str | list[str], *, device: str | torch.device | None = None,
-              dtype: str | torch.dtype | None = None) -> ModelQKV:
+              dtype: str | torch.dtype | None = None, implementation: str = "eager") -> ModelQKV:
     """Queries, keys and values of every layer and head, from one forward pass.
 
     Forward hooks on each layer's ``query``, ``key`` and ``value`` projections
-    capture their outputs, reshaped to (text, head, position, d_h).
+    capture their outputs, reshaped to (text, head, position, d_h). The hooks sit
+    on the projections, not on the attention function, so they work the same for
+    every ``implementation`` (``eager``, or ``sdpa``, whose fused kernel never forms the maps).
     """
-    return _model_qkv(tokenize(text), device, dtype)
+    validate.choice("implementation", implementation, IMPLEMENTATIONS)
+    return _model_qkv(tokenize(text), device, dtype, implementation)
 
 
-def _model_qkv(info: dict[str, Any], device, dtype) -> ModelQKV:
-    _, model = load_model(device, dtype)
+def _model_qkv(info: dict[str, Any], device, dtype, implementation: str = "eager") -> ModelQKV:
+    _, model = load_model(device, dtype, implementation)
     dev = next(model.parameters()).device
     enc = {k: v.to(dev) for k, v in info["encoding"].items()}
     q, k, v = _forward_qkv(enc, model)
@@ -207,21 +217,32 @@ def softmax_maps(q: torch.Tensor, k: torch.Tensor, mask: torch.Tensor | None = N
 
 
 def model_attention(text: str | list[str], *, device: str | torch.device | None = None,
-                    dtype: str | torch.dtype | None = None) -> xr.DataArray:
+                    dtype: str | torch.dtype | None = None, implementation: str = "eager") -> xr.DataArray:
     """Attention maps of all-MiniLM-L6-v2 for ``text`` (a string or a list of strings).
+
+    ``implementation`` is the attention transformers runs (``eager`` or ``sdpa``); the
+    maps are recomputed from the captured Q and K either way, so a model whose
+    ``output_attentions`` returns nothing (SDPA, flash) still has its maps.
 
     Returns a DataArray with dims (layer, head, query, key) for one text and
     (text, layer, head, query, key) for a list; coords ``query_token`` and
     ``key_token`` hold the WordPiece tokens (``""`` at padding), ``n_tokens``
     each text's length. Rows sum to 1 over the text's real keys.
     """
+    validate.choice("implementation", implementation, IMPLEMENTATIONS)
     info = tokenize(text)
     n, batch = max(info["lengths"]), len(info["texts"])
     item = torch.empty((), dtype=runtime.resolve_dtype(dtype)).element_size()
     # scores, softmax and mask of every (text, layer, head) map, plus the host copy
     validate.memory_fits("text", 4 * batch * N_LAYERS * N_HEADS * n * n * item, runtime.resolve_device(device))
     with results.timer() as t:
-        qkv = _model_qkv(info, device, dtype)
+        qkv = _model_qkv(info, device, dtype, implementation)
+    return attention_maps(qkv, implementation, forward_s=t["elapsed"])
+
+
+def attention_maps(qkv: ModelQKV, implementation: str = "eager", forward_s: float = 0.0) -> xr.DataArray:
+    """The maps of :func:`model_attention` from an already captured :class:`ModelQKV` (no second forward)."""
+    with results.timer() as t:
         maps = softmax_maps(qkv.q, qkv.k, qkv.mask).permute(1, 0, 2, 3, 4)  # (text, layer, head, q, k)
     n = maps.shape[-1]
     tokens = np.array([toks + [""] * (n - len(toks)) for toks in qkv.tokens], dtype=object)
@@ -240,8 +261,10 @@ def model_attention(text: str | list[str], *, device: str | torch.device | None 
         da = da.assign_coords(query_token=("query", tokens[0]), key_token=("key", tokens[0]),
                               n_tokens=len(qkv.tokens[0]), source=qkv.texts[0])
     params = {"text": qkv.texts[0] if qkv.single else qkv.texts, "model": MODEL_NAME,
+              "implementation": implementation,
               "dtype": str(maps.dtype).replace("torch.", "")}
-    return results.stamp(da, params, kind="attention.model_attention", device=maps.device, elapsed=t["elapsed"])
+    return results.stamp(da, params, kind="attention.model_attention", device=maps.device,
+                         elapsed=forward_s + t["elapsed"])
 
 
 class LayerQKV(NamedTuple):

@@ -188,13 +188,25 @@ def _check_qkv(q, k, v) -> int:
     return n
 
 
+def max_window(variant: str, n: int) -> int:
+    """Widest window that still means something for ``variant`` on n tokens.
+
+    A block of w >= n tokens is the whole sequence, so block and FWin stop at n. The
+    sliding band is centred, [i - floor((w-1)/2), i + floor(w/2)]: it covers every key
+    of every query only from w = 2n - 1 on (the first query needs n - 1 keys to its
+    right, the last n - 1 to its left), so sliding and SEMA go up to 2n - 1.
+    """
+    return 2 * n - 1 if variant in ("sliding", "sema") else n
+
+
 def check_variant(variant: str, n: int, window: int | None, mix: float = 0.5) -> tuple[str, int | None, float]:
-    """Validate a variant name, window (1..n for windowed variants) and mix (0..1)."""
+    """Validate a variant name, window (1..:func:`max_window`) and mix (0..1)."""
     validate.choice("variant", variant, VARIANTS)
     if variant in WINDOWED:
         if window is None:
-            raise ValueError(f"window is required for variant {variant!r} (an integer in [1, {n}])")
-        window = validate.integer("window", window, lo=1, hi=n)
+            raise ValueError(f"window is required for variant {variant!r} "
+                             f"(an integer in [1, {max_window(variant, n)}])")
+        window = validate.integer("window", window, lo=1, hi=max_window(variant, n))
     mix = validate.number("mix", mix, lo=0, hi=1)
     return variant, window, mix
 

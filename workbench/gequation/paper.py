@@ -24,7 +24,7 @@ from .sweep import quenching_amplitude
 
 FIGURE = "gequation.speeds"
 STRAIN = ("strain", "curvature-strain")
-KEEP = ("s_T", "s_T_error", "converged")
+KEEP = ("s_T", "s_T_error", "converged", "flag")
 
 
 def figure_data(sweeps: Mapping[str, xr.Dataset], *, tol: float = 0.05, loglog: bool = False) -> xr.Dataset:
@@ -44,16 +44,27 @@ def figure_data(sweeps: Mapping[str, xr.Dataset], *, tol: float = 0.05, loglog: 
 
 @register(FIGURE, aspect=lambda ds, w: 0.75 if w < 5 else 0.45)
 def draw(ds: xr.Dataset, fig, *, width_in: float, loglog: bool = False) -> list:
-    """s_T against A per model with error bars, A* dashed and labelled."""
+    """s_T against A per model with error bars, A* dashed and labelled; a flagged value (outside its
+    proven bounds or under-resolved, see the ``flag`` variable) is a hollow marker off the curve."""
     ax = fig.subplots()
+    hollow = False
     for m in ds.model.values:
         sub = ds.sel(model=m)
         ok = np.isfinite(sub.s_T.values)
         if loglog:
             ok &= (sub.s_T.values > 0) & (sub.A.values > 0)
+        flagged = np.array([bool(f) for f in sub.flag.values]) if "flag" in sub else np.zeros(ok.shape, bool)
         color = COLORS.get(str(m), "black")
-        ax.errorbar(sub.A.values[ok], sub.s_T.values[ok], yerr=sub.s_T_error.values[ok], color=color,
+        plain = ok & ~flagged
+        ax.errorbar(sub.A.values[plain], sub.s_T.values[plain], yerr=sub.s_T_error.values[plain], color=color,
                     marker="o", markersize=3, capsize=1.5, elinewidth=0.6, label=str(m))
+        if (ok & flagged).any():
+            hollow = True
+            ax.plot(sub.A.values[ok & flagged], sub.s_T.values[ok & flagged], linestyle="none", marker="o",
+                    markersize=3.5, markerfacecolor="none", markeredgecolor=color, markeredgewidth=0.7)
+    if hollow:
+        ax.plot([], [], linestyle="none", marker="o", markersize=3.5, markerfacecolor="none",
+                markeredgecolor="0.3", label="flagged: not a result")
     if loglog:
         ax.set_xscale("log")
         ax.set_yscale("log")
