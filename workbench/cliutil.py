@@ -37,6 +37,13 @@ permissions; ``RuntimeError`` covers allocations torch refuses.
 """
 
 
+def family_command(subparsers: Any, name: str, help: str, description: str = "") -> Any:
+    """A family's subcommand ``workbench <name> ACTION``; returns its actions' subparsers (an
+    action is required: without one, argparse names the choices and exits with status 2)."""
+    parser = subparsers.add_parser(name, help=help, description=description or help)
+    return parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+
+
 def add_common(parser: argparse.ArgumentParser, *, seed: bool = True, out: bool = True) -> None:
     """The options every computing subcommand shares: --device, --seed, --json, --out, --allow-long."""
     parser.add_argument("--device", default=None, help="cpu, cuda, cuda:N or auto (default: WORKBENCH_DEVICE or auto)")

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from .. import validate
-from ..cliutil import add_common, emit, parse_range
+from ..cliutil import add_common, emit, family_command, parse_range
 
 MAX_LENGTHS = 64  # sequence lengths per dispersion run
 
@@ -153,8 +153,7 @@ def _rollout(args: argparse.Namespace) -> int:
 
 def register(subparsers: Any) -> None:
     """Add ``workbench attention`` with the actions maps, variants, dispersion."""
-    parser = subparsers.add_parser("attention", help="transformer attention maps, variants, dispersion")
-    sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    sub = family_command(subparsers, "attention", "transformer attention maps, variants, dispersion")
 
     p = sub.add_parser("maps", help="attention maps of all-MiniLM-L6-v2 for a text (offline)")
     p.add_argument("--text", required=True, help="input text (at most 512 tokens with [CLS]/[SEP])")

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from ..cliutil import add_common, emit, parse_range
+from ..cliutil import add_common, emit, family_command, parse_range
 from .flows import FLOWS
 from .hamiltonians import SCHEMES
 from .models import MODELS
@@ -159,9 +159,8 @@ def _diffusivity(args: argparse.Namespace) -> int:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("gequation", help="turbulent flame speeds of G-equation models",
-                                   description=__doc__.split("\n\n")[0])
-    sub = parser.add_subparsers(dest="action", metavar="ACTION")
+    sub = family_command(subparsers, "gequation", "turbulent flame speeds of G-equation models",
+                              __doc__.split("\n\n")[0])
 
     p = sub.add_parser("speed", help="s_T of one model, flow and amplitude (one JSON object with --json)")
     p.add_argument("--amplitude", type=float, default=1.0, help="flow amplitude A (default 1)")
@@ -198,4 +197,3 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--client", default=None, help="sweep: dask 'local' or a scheduler address")
     add_common(p)
     p.set_defaults(func=_diffusivity)
-    parser.set_defaults(func=lambda args: parser.print_help() or 0)

@@ -57,10 +57,8 @@ def register(subparsers) -> None:
     from .data import DATASETS
     from .knn import METHODS as SEARCHES
 
-    graph = subparsers.add_parser("graph", help="graph Laplacian / WNLL semi-supervised learning",
-                                  description=__doc__.split("\n\n")[0])
-    sub = graph.add_subparsers(dest="action", metavar="ACTION")
-    sub.required = True
+    sub = wcli.family_command(subparsers, "graph", "graph Laplacian / WNLL semi-supervised learning",
+                              __doc__.split("\n\n")[0])
 
     p = sub.add_parser("classify", help="accuracy of GL, WNLL and baselines over random label draws")
     p.add_argument("--data", default="digits", choices=DATASETS, help="data set (default digits)")

@@ -71,10 +71,8 @@ def _optimize(args: argparse.Namespace) -> int:
 
 def register(subparsers) -> None:
     """Add ``workbench hj envelope``, ``workbench hj optimize`` and ``workbench hj quantize``."""
-    hj = subparsers.add_parser("hj", help="Hamilton-Jacobi / local-entropy smoothing and optimizers",
-                               description=__doc__.split("\n\n")[0])
-    sub = hj.add_subparsers(dest="action", metavar="ACTION")
-    sub.required = True
+    sub = wcli.family_command(subparsers, "hj", "Hamilton-Jacobi / local-entropy smoothing and optimizers",
+                              __doc__.split("\n\n")[0])
 
     p = sub.add_parser("envelope", help="Moreau envelope (and local entropy with --beta) on a grid")
     _add_landscape(p)

@@ -20,7 +20,7 @@ import math
 from typing import Any
 
 from .. import validate
-from ..cliutil import add_common, emit
+from ..cliutil import add_common, emit, family_command
 
 
 def _algorithms(text: str) -> list[str]:
@@ -150,9 +150,8 @@ def _measured_arguments(p: argparse.ArgumentParser) -> None:
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``workbench phase`` with its actions."""
-    parser = subparsers.add_parser("phase", help="phase retrieval: reconstruction histograms over random starts",
-                                   description=__doc__.split("\n\n")[0])
-    sub = parser.add_subparsers(dest="action", metavar="ACTION")
+    sub = family_command(subparsers, "phase", "phase retrieval: reconstruction histograms over random starts",
+                              __doc__.split("\n\n")[0])
     p = sub.add_parser("compare", help="run several algorithms from the same random starts and compare R_F")
     p.add_argument("--phantom", default="vesicle",
                    help="vesicle, nanorice, shepp-logan, or an image file (default vesicle)")
@@ -188,4 +187,3 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     _measured_arguments(r)
     add_common(r)
     r.set_defaults(func=_reconstruct)
-    parser.set_defaults(func=lambda args: (parser.print_help(), 0)[1])
