@@ -68,7 +68,8 @@ def test_gequation_exports_figure_and_data_with_its_state(open_app, console_erro
     page = open_app("gequation_sweeps", "?grid=16&crossings=2&n_A=2&A_max=2.0&d=0.25")
     page.get_by_text("Run a sweep, then click a point.").first.wait_for(timeout=60_000)
     page.locator(".wb-gq-run button").first.click()
-    page.get_by_text("sweep done").first.wait_for(timeout=180_000)
+    # on 16² every point is flagged under-resolved: the sweep ends saying so instead of "sweep done"
+    page.get_by_text(re.compile("sweep done|hollow points are not results")).first.wait_for(timeout=180_000)
     export_and_check(page, tmp_path, "pdf", {"grid": 16, "crossings": 2.0, "n_A": 2, "A_max": 2.0, "d": 0.25})
     assert console_errors == []
 
