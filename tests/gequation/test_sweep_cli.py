@@ -61,7 +61,7 @@ def test_cli_sweep_writes_netcdf(tmp_path, capsys):
 
 @pytest.mark.parametrize("argv,match", [
     (["speed", "--grid", "0"], "grid must be in"),
-    (["speed", "--amplitude", "-2"], "amplitude must be in"),
+    (["speed", "--amplitude", "-2"], "A must be in"),
     (["speed", "--direction", "1"], "direction must be 'px,py'"),
     (["sweep", "--amplitude", "1:2:x"], "amplitude must be START:STOP:NUM"),
     (["speed", "--flow", "oscillating", "--omega", "0"], "omega must be in"),
