@@ -23,7 +23,6 @@ from pathlib import Path
 
 from .family import dashboards
 
-CHECKOUT_APPS = Path(__file__).resolve().parents[1] / "apps"
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "[::1]")
 HOSTS_ENV = "WORKBENCH_ALLOWED_HOSTS"
 SESSION_CHECK_MS = 2000  # how often ended sessions are looked for (their work is then cancelled)

@@ -28,7 +28,7 @@ import panel as pn
 
 from .fair import BACKGROUND, HEAVY, INTERACTIVE, FairPool
 
-__all__ = ["BACKGROUND", "HEAVY", "INTERACTIVE", "LatestRunner", "in_server", "session_owner"]
+__all__ = ["BACKGROUND", "HEAVY", "INTERACTIVE", "LatestRunner", "in_server"]
 LOG = logging.getLogger("workbench")
 
 
@@ -36,11 +36,6 @@ def in_server() -> bool:
     """True inside a ``panel serve`` session (an event loop to schedule on)."""
     doc = pn.state.curdoc
     return doc is not None and getattr(doc, "session_context", None) is not None
-
-
-def session_owner() -> Any:
-    """Who a job belongs to in the shared pools: the served session's document, else None."""
-    return pn.state.curdoc if in_server() else None
 
 
 class LatestRunner:
