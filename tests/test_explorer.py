@@ -13,7 +13,7 @@ import param
 import pytest
 
 from workbench.ui import Explorer, Status, apply_state, as_text, check_state
-from workbench.ui.fair import FairPool
+from workbench.ui.fair import BACKGROUND, HEAVY, INTERACTIVE, CourteousEvent, FairPool, InFlight
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -93,7 +93,7 @@ def test_user_text_is_shown_as_text():
     payload = '<img src=x onerror="alert(1)"> [x](javascript:alert(1))'
     status = Status()
     status.error(ValueError(f"formula: cannot parse {payload!r}"))
-    html = status._alert.object  # the pane's markup: the payload's tags are escaped
+    html = status._alert.value  # the widget's markup: the payload's tags are escaped
     assert "<img" not in html and "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in html
     assert as_text("a" * 5000).endswith("(3000 more characters)")
 
@@ -125,6 +125,25 @@ def test_round_robin_between_owners():
         f.result(timeout=10)
     assert done == ["b0", "a0", "b1", "a1"] or done == ["a0", "b0", "a1", "b1"]
     assert [d[0] for d in done[:2]] != ["a", "a"]  # owners take turns
+
+
+def test_a_low_priority_job_lets_interactive_work_pass():
+    flight = InFlight()
+    event = CourteousEvent(lambda: flight.busy, patience=0.3)
+    start = time.monotonic()
+    assert not event.is_set() and time.monotonic() - start < 0.05  # nothing in flight: no wait
+    flight.enter()
+    threading.Timer(0.1, flight.leave).start()
+    start = time.monotonic()
+    assert not event.is_set()
+    assert 0.08 < time.monotonic() - start < 0.28  # waited until the interactive request was answered
+    flight.enter()  # a request that is never answered: the wait is bounded by the patience
+    start = time.monotonic()
+    assert not event.is_set() and 0.28 < time.monotonic() - start < 0.6
+    threading.Timer(0.05, event.set).start()  # a cancel ends the wait at once
+    start = time.monotonic()
+    assert event.is_set() and time.monotonic() - start < 0.2
+    assert HEAVY.courteous and BACKGROUND.courteous and not INTERACTIVE.courteous
 
 
 PRIVATE = re.compile(r"(?<![\w.])(?!self\b|cls\b)[A-Za-z_]\w*(?:\.\w+)*\._[A-Za-z]\w*")

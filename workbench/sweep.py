@@ -55,13 +55,14 @@ ChunkFn = Callable[..., xr.Dataset]
 
 
 @dataclass(frozen=True)
-class Grid:
-    """The cartesian product of named 1-D coordinates (C order)."""
+class ParameterGrid:
+    """The cartesian product of named 1-D parameter coordinates (C order) a sweep runs over
+    (not a spatial grid: that is :class:`workbench.gequation.grid.Grid`)."""
 
     coords: dict[str, np.ndarray]
 
     @classmethod
-    def from_mapping(cls, grid: Mapping[str, Sequence[Any]]) -> "Grid":
+    def from_mapping(cls, grid: Mapping[str, Sequence[Any]]) -> "ParameterGrid":
         if not grid:
             raise ValueError("grid must name at least one coordinate")
         coords = {}
@@ -134,7 +135,7 @@ def function_identity(fn: Callable[..., Any]) -> dict[str, str]:
 
 @dataclass
 class _Plan:
-    grid: Grid
+    grid: ParameterGrid
     chunk_size: int
     fixed: dict[str, Any] = field(default_factory=dict)
     function: dict[str, str] = field(default_factory=dict)
@@ -336,7 +337,7 @@ def _run_chunk(fn: ChunkFn, params: dict[str, np.ndarray],
     if not good:
         return None, reasons
     filled = [p if p is not None else missing_like(good[0], 1) for p in parts]
-    return xr.concat(filled, dim=POINT, coords="minimal", compat="override", join="override"), reasons
+    return xr.concat(filled, dim=POINT, data_vars="all", coords="minimal", compat="override", join="override"), reasons
 
 
 def _merge(plan: _Plan, done: dict[int, xr.Dataset], reasons: np.ndarray) -> xr.Dataset:
@@ -356,7 +357,7 @@ def _merge(plan: _Plan, done: dict[int, xr.Dataset], reasons: np.ndarray) -> xr.
             parts.append(without_point_coords(done[c]))
         else:
             parts.append(missing_like(template, len(plan.flat(c))))
-    merged = xr.concat(parts, dim=POINT, coords="minimal", compat="override", join="override")
+    merged = xr.concat(parts, dim=POINT, data_vars="all", coords="minimal", compat="override", join="override")
     out = {}
     for name, var in merged.data_vars.items():
         if POINT in var.dims:
@@ -458,7 +459,7 @@ def run_sweep(fn: ChunkFn, grid: Mapping[str, Sequence[Any]], *, fixed: Mapping[
     values, the sweep's name and function) and
     ``elapsed_s`` is its wall-clock time; ``chunks_elapsed_s`` sums the chunks' own.
     """
-    g = Grid.from_mapping(grid)
+    g = ParameterGrid.from_mapping(grid)
     fixed = dict(fixed or {})
     if chunk_size is None:
         chunk_size = max(1, math.ceil(g.size / 10))

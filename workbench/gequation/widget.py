@@ -29,10 +29,10 @@ from ..ui.cache import ResultCache
 from . import paper, plots
 from .flows import FLOWS
 from .models import MODELS
-from .sweep import quenching_amplitude, sweep
+from .speed_points import SpeedPoints
+from .sweep import sweep
 
 SWEEPS = ResultCache(max_items=32)  # finished sweeps, shared by the server's sessions
-STRAIN_MODELS = ("strain", "curvature-strain")
 
 
 class FlameSpeedExplorer(Explorer):
@@ -76,7 +76,7 @@ class FlameSpeedExplorer(Explorer):
     def __init__(self, **params: Any):
         super().__init__(**params)
         self.results: dict[str, xr.Dataset] = {}
-        self.points: dict[str, dict[float, tuple[float, float, str]]] = {}  # touched on the loop only
+        self.points = SpeedPoints()  # touched on the loop only
         self.selected: tuple[str, float] | None = None
         self._speeds = pn.pane.HoloViews(None, sizing_mode="stretch_width", name="speeds",
                                          css_classes=["wb-gq-speeds"])
@@ -120,7 +120,7 @@ class FlameSpeedExplorer(Explorer):
                       grid=int(self.grid), crossings=float(self.crossings), chunk_size=int(self.batch),
                       max_crossings=max(32.0, float(self.crossings)),
                       n_frames=9, frame_grid=min(int(self.grid), 64), device=self.compute_device)
-        self.points = {m: {} for m in models}
+        self.points = SpeedPoints(models)
         self.results = {}
         self.selected = None
         total = len(models) * len(A)
@@ -149,33 +149,25 @@ class FlameSpeedExplorer(Explorer):
 
     def _on_chunk(self, model: str, ev: ChunkEvent, fraction: float) -> None:
         if ev.result is not None:
-            flags = ev.result.flag.values if "flag" in ev.result else [""] * len(ev.params["A"])
-            for k, a in enumerate(ev.params["A"]):
-                self.points[model][float(a)] = (float(ev.result.s_T.values[k]),
-                                                float(ev.result.s_T_error.values[k]), str(flags[k]))
+            self.points.add(model, ev.result, ev.params["A"])
         text = f"{model}: A = {', '.join(f'{a:.3g}' for a in ev.params['A'])}"
         if ev.error:
             text += f" failed: {ev.error}"
         self.status.progress(fraction, text)
         self._draw_speeds()
 
-    def _take(self, model: str, ds: xr.Dataset) -> None:
-        self.results[model] = ds
-        flags = ds.flag.values if "flag" in ds else [""] * ds.sizes["A"]
-        self.points[model] = {float(a): (float(s), float(e), str(f)) for a, s, e, f in
-                              zip(ds.A.values, ds.s_T.values, ds.s_T_error.values, flags) if np.isfinite(s)}
-
     def _finished(self, out: dict[str, xr.Dataset]) -> None:
-        for model, ds in out.items():
-            self._take(model, ds)
+        self.results.update(out)
+        for model, ds in out.items():  # the finished sweep replaces its chunks' points
+            self.points[model] = {}
+            self.points.add(model, ds)
         problems = []
         for model, ds in out.items():
             for a, why, err in zip(ds.A.values, ds.failed.values, ds.error.values):
                 if why or err:
                     problems.append(f"{model} A={a:g}: {why or err}")
         self._draw_speeds()
-        flagged = [f"{model} A={a:g}: {flag}" for model, pts in self.points.items()
-                   for a, (_s, _e, flag) in sorted(pts.items()) if flag]
+        flagged = self.points.flagged()
         if flagged:
             problems.append("hollow points are not results: " + "; ".join(flagged[:2])
                             + (" ..." if len(flagged) > 2 else ""))
@@ -193,31 +185,9 @@ class FlameSpeedExplorer(Explorer):
 
     # ---- views -----------------------------------------------------------------------------------
 
-    def a_star(self) -> dict[str, float]:
-        out = {}
-        for model, pts in self.points.items():
-            if model in STRAIN_MODELS and pts:
-                A = sorted(pts)
-                out[model] = quenching_amplitude(A, [pts[a][0] for a in A], tol=0.05)
-        return out
-
-    def speeds(self) -> xr.Dataset:
-        """The points so far as a Dataset (model, A) of s_T, s_T_error and flag."""
-        models = [m for m, pts in self.points.items() if pts]
-        A = sorted({a for m in models for a in self.points[m]})
-        shape = (len(models), len(A))
-        s, e = np.full(shape, np.nan), np.full(shape, np.nan)
-        flag = np.full(shape, "", dtype=object)
-        for i, m in enumerate(models):
-            for j, a in enumerate(A):
-                if a in self.points[m]:
-                    s[i, j], e[i, j], flag[i, j] = self.points[m][a]
-        return xr.Dataset({"s_T": (("model", "A"), s), "s_T_error": (("model", "A"), e),
-                           "flag": (("model", "A"), flag.astype(str))}, coords={"model": models, "A": A})
-
     @param.depends("view", watch=True)
     def _draw_speeds(self) -> None:
-        view = plots.speed_curves(self.speeds(), self.view, self.a_star())
+        view = plots.speed_curves(self.points.dataset(), self.view, self.points.a_star())
         tap = hv.streams.Tap(source=view, x=None, y=None)
         tap.add_subscriber(self._on_tap)
         self._speeds.object = view
@@ -225,18 +195,7 @@ class FlameSpeedExplorer(Explorer):
     def _on_tap(self, x: float | None = None, y: float | None = None) -> None:
         if x is None or y is None:
             return
-        best, dist = None, np.inf
-        for model, pts in self.points.items():
-            for a, (s, _e, _flag) in pts.items():
-                xa = plots.view_x(np.array([a]), self.view)[0]
-                if not np.isfinite(xa):
-                    continue
-                if self.view == "log-log" and s > 0 and xa > 0 and x > 0 and y > 0:
-                    dd = np.hypot(np.log(xa / x), np.log(s / y))
-                else:
-                    dd = np.hypot((xa - x) / max(self.A_max, 1e-9), (s - y) / 4)
-                if dd < dist:
-                    best, dist = (model, a), dd
+        best = self.points.nearest(x, y, self.view, self.A_max)
         if best is not None:
             self.select(*best)
 
@@ -277,9 +236,9 @@ class FlameSpeedExplorer(Explorer):
     # ---- export ----------------------------------------------------------------------------------
 
     def figure(self) -> hv.Overlay | hv.Layout | None:
-        if not any(self.points.values()):
+        if not self.points:
             return None
-        return plots.speed_curves(self.speeds(), self.view, self.a_star())
+        return plots.speed_curves(self.points.dataset(), self.view, self.points.a_star())
 
     def data(self) -> xr.Dataset | None:
         """The paper figure's data: s_T(A) per model with its error and A* of the strain models."""

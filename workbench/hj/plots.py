@@ -125,3 +125,15 @@ def basin_fractions(opt: xr.Dataset) -> hv.Overlay:
                               label=LABELS.get(str(m), str(m))).opts(color=COLORS.get(str(m), "black")))
     return _bokeh(hv.Overlay(items).opts(title="basin reach"), legend_position="top_left", responsive=True,
                   height=280)
+
+
+def summary_table(opt: xr.Dataset) -> str:
+    """A Markdown table per optimizer: share of runs ending in the global basin, mean final f and
+    share diverged, at the first t of the study."""
+    frac = opt.basin_fraction.isel(t=0)
+    rows = ["| optimizer | in global basin | mean final f | diverged |", "|---|---|---|---|"]
+    for m in opt.optimizer.values:
+        rows.append(f"| {LABELS.get(str(m), m)} | {float(frac.sel(optimizer=m)):.1%} | "
+                    f"{float(opt.final_value.sel(optimizer=m).mean()):.4g} | "
+                    f"{float(opt.diverged_fraction.sel(optimizer=m).isel(t=0)):.0%} |")
+    return "\n".join(rows)

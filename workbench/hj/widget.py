@@ -14,7 +14,6 @@ usable. Works in a JupyterLab cell and under ``panel serve``.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
 from typing import Any
 
 import holoviews as hv
@@ -24,55 +23,18 @@ import param
 import xarray as xr
 
 from .. import results
-from .. import results
 from ..ui import Explorer, in_server
-from ..ui.cache import ResultCache
 from ..ui.live_image import LiveImage
 from . import paper, plots
 from .compare import compare_optimizers
+from .envelope_cache import SmoothingKey, landscape_id
 from .landscapes import LANDSCAPES, from_formula, get
 from .optimizers import METHODS, Settings
-from .smoothing import smooth_landscape
 
 NETWORK = "mlp_digits"
 NETWORK_LIMITS = {"n": 64, "n_starts": 200}  # each network-loss evaluation is a forward pass
 DEFAULT_FORMULA = "(x**2 - 1)**2 + (y**2 - 1)**2 + 0.3*sin(6*x)*sin(6*y)"
 REST_MS = 500  # the local entropy is requested once the controls have rested this long
-SMOOTHINGS = ResultCache(max_items=32)  # finished envelopes, shared by the server's sessions
-
-
-@dataclass(frozen=True)
-class SmoothingKey:
-    """What a smoothing result is a pure function of (``beta`` None: the inviscid pass only)."""
-
-    landscape: str
-    formula: str
-    dim: int
-    n: int
-    t: float
-    beta: float | None
-    device: str
-
-    def compute(self, cancel: threading.Event | None = None) -> xr.Dataset:
-        """The envelopes for these settings, from the shared cache when another session asked first
-        (a cancelled computation raises and stores nothing)."""
-        ds = SMOOTHINGS.get(self)
-        if ds is None:
-            land = from_formula(self.formula, self.dim) if self.landscape == "formula" else get(self.landscape)
-            ds = smooth_landscape(land, self.dim, self.n, [self.t], self.beta, device=self.device or None,
-                                  cancel=cancel)
-            SMOOTHINGS.put(self, ds)
-        return ds
-
-    def job(self, cancel: threading.Event) -> tuple[SmoothingKey, xr.Dataset]:
-        """A runner job: the result with the key it answers (a stale answer is then recognised)."""
-        return self, self.compute(cancel)
-
-
-def landscape_id(ds: xr.Dataset) -> str:
-    """What identifies the sampled landscape of a smoothing result (its parameters but t and beta)."""
-    params = {k: v for k, v in results.parameters(ds).items() if k not in ("t", "beta")}
-    return repr(sorted(params.items())) + str(ds.attrs.get("device"))
 
 
 class HJExplorer(Explorer):
@@ -309,13 +271,7 @@ class HJExplorer(Explorer):
         self.optimization = ds
         self._hist.object = plots.final_value_histograms(ds)
         self._show_trajectories()
-        frac = ds.basin_fraction.isel(t=0)
-        rows = ["| optimizer | in global basin | mean final f | diverged |", "|---|---|---|---|"]
-        for m in ds.optimizer.values:
-            rows.append(f"| {plots.LABELS.get(str(m), m)} | {float(frac.sel(optimizer=m)):.1%} | "
-                        f"{float(ds.final_value.sel(optimizer=m).mean()):.4g} | "
-                        f"{float(ds.diverged_fraction.sel(optimizer=m).isel(t=0)):.0%} |")
-        self._summary.object = "\n".join(rows)
+        self._summary.object = plots.summary_table(ds)
         self.status.progress(None, f"optimizers done in {float(ds.attrs['elapsed_s']):.2f} s")
 
     def _show_trajectories(self) -> None:

@@ -26,53 +26,9 @@ from ..ui.explorer import Explorer
 from . import metrics, paper, plots, resolution, study
 from .algorithms import ALGORITHMS, schedule
 from .fidelity import LIKELIHOODS
-from .phantoms import PHANTOMS, from_image
-from .physics import FourierMagnitude, Measurement, load, simulate, with_mask
-
-IMAGE = "image file"
-DATA = "data file"
-MAX_IMAGE_BYTES = 8 * 2**20
-MAX_DATA_BYTES = 256 * 2**20
-DATA_SUFFIXES = (".cxi", ".h5", ".hdf5", ".nxs", ".npz", ".npy")
-
-
-@pn.cache(max_items=16)
-def cached_measurement(name: str, size: int, log_flux: float, beamstop: float, seed: int, support: str):
-    """The simulated pattern for these settings (shared by every session of the server)."""
-    return study.simulated(name, size, flux=10.0**log_flux, beamstop=beamstop, data_seed=seed + 1_000_003,
-                           support=support)
-
-
-def image_object(data: bytes, filename: str, n: int) -> np.ndarray:
-    """An uploaded image file as an ``n x n`` object (via :func:`~workbench.phase.phantoms.from_image`)."""
-    import tempfile
-    from pathlib import Path
-
-    if len(data) > MAX_IMAGE_BYTES:
-        raise ValueError(f"image file must be at most {MAX_IMAGE_BYTES // 2**20} MiB, got {len(data)} bytes")
-    suffix = Path(filename or "image.png").suffix.lower() or ".png"
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / f"upload{suffix}"
-        path.write_bytes(data)
-        return from_image(path, n)
-
-
-def data_measurement(data: bytes, filename: str) -> Measurement:
-    """An uploaded measured pattern (CXI or the other formats of :func:`~workbench.phase.physics.load`)."""
-    import tempfile
-    from pathlib import Path
-
-    if len(data) > MAX_DATA_BYTES:
-        raise ValueError(f"data file must be at most {MAX_DATA_BYTES // 2**20} MiB, got {len(data)} bytes")
-    suffix = Path(filename or "").suffix.lower()
-    if suffix not in DATA_SUFFIXES:
-        raise ValueError(f"data file must end in one of {', '.join(DATA_SUFFIXES)}, got {suffix or 'no suffix'!r}")
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / f"upload{suffix}"
-        path.write_bytes(data)
-        m = load(path)
-    return Measurement(intensity=m.intensity, missing=m.missing, support=m.support, noise=True)
-
+from .data_sources import DATA, DATA_SUFFIXES, IMAGE, cached_measurement, data_measurement, image_object
+from .phantoms import PHANTOMS
+from .physics import FourierMagnitude, Measurement, simulate, with_mask
 
 class PhaseRetrievalExplorer(Explorer):
     """Histogram study of ER / HIO / RAAR / OSS / GPS on a simulated or measured diffraction pattern."""
@@ -210,43 +166,32 @@ class PhaseRetrievalExplorer(Explorer):
                 from .crossvalidation import free_pixel_mask
 
                 free = free_pixel_mask(m, self.free_pixels, self.seed)
-            operators = {n: FourierMagnitude(m, device=device, fft=study.fft_for(n, m), free=free) for n in names}
-            threshold = metrics.default_threshold(next(iter(operators.values())))
+            physics = FourierMagnitude(m, device=device, fft=study.fft_for(names[0], m), free=free)
+            threshold = metrics.default_threshold(physics)
             params = {n: self._params().get(n, {}) for n in names}
             for n in names:  # build every schedule once so that bad parameters fail before any work
                 schedule(n, self.iterations, **params[n])
         except (ValueError, TypeError, MemoryError, OSError) as exc:
             self.status.error(exc)
             return
-        runs, iterations, chunk, seed = self.runs, self.iterations, self.chunk, self.seed
-        shrinkwrap = {"threshold": 0.2, "every": 20} if self.shrinkwrap else None
-        physics = next(iter(operators.values()))
+        seed = self.seed
+        kwargs = dict(runs=self.runs, iterations=self.iterations, seed=seed, device=device, chunk=self.chunk,
+                      threshold=threshold, params=params, record_every=max(1, self.iterations // 50),
+                      free_pixels=self.free_pixels or None, likelihood=self.likelihood,
+                      shrinkwrap={"threshold": 0.2, "every": 20} if self.shrinkwrap else None)
 
-        def job(cancel: threading.Event) -> xr.Dataset | None:
+        def job(cancel: threading.Event) -> tuple[xr.Dataset, xr.Dataset] | None:
+            """:func:`study.compare`, each finished chunk shown at once; a cancel keeps the finished ones."""
             pieces: dict[str, list[xr.Dataset]] = {n: [] for n in names}
-            total, done = len(names) * runs, 0
-            self._runner.post(self.status.progress, 0.0, f"running {runs} starts of {', '.join(names)} ...")
-            for piece in study.chunks(runs, chunk):
-                for name in names:
-                    if cancel.is_set():
-                        break
-                    try:
-                        ds = study.reconstruct(operators[name], name, piece, iterations=iterations, seed=seed,
-                                               record_every=max(1, iterations // 50), cancel=cancel,
-                                               shrinkwrap=shrinkwrap, **params[name])
-                    except InterruptedError:
-                        break
-                    pieces[name].append(ds)
-                    done += len(piece)
-                    self._partial(pieces, m, physics, threshold, seed, done / total)
-                if cancel.is_set():
-                    break
+
+            def on_chunk(name: str, ds: xr.Dataset, fraction: float) -> None:
+                pieces[name].append(ds)
+                self._partial(pieces, m, physics, threshold, seed, fraction)
+
+            self._runner.post(self.status.progress, 0.0, f"running {self.runs} starts of {', '.join(names)} ...")
+            ds = study.compare(m, names, callback=on_chunk, cancel=cancel, **kwargs)
             if not any(pieces.values()):
                 return None
-            ds = study.assemble(pieces, m, physics, threshold=threshold, seed=seed, elapsed=float("nan"),
-                                params={"algorithms": names, "runs": runs, "iterations": iterations,
-                                        "seed": seed, "flux": m.flux, "size": m.size,
-                                        "phantom": self.phantom, "algorithm_params": params})
             return ds, resolution.study_prtf(ds)  # aligned runs: computed here, off the session's loop
 
         self._runner.submit(job)

@@ -17,18 +17,32 @@ from the environment when the server starts):
   at a lower CPU priority so that the interactive work of every session comes first;
 * :data:`BACKGROUND`: optional refinement passes (e.g. a local entropy once a slider rests),
   one worker on one core at a lower priority.
+
+Interactive work first, under the GIL too. A lower CPU priority is not enough on its own: a
+heavy job's Python code between its torch or numba calls holds the GIL, and every thread of
+the server shares one GIL, so two heavy jobs took about two thirds of it from the event loop
+and the interactive workers (a polite slider's p95 of 1–2 s beside two of the largest jobs).
+So the jobs of the :data:`HEAVY` and :data:`BACKGROUND` pools get a :class:`CourteousEvent` as
+their cancel event: each time a job checks it (once per step, as every long job does to be
+cancellable), it first waits, without the GIL, while an interactive request is in flight
+(:data:`IN_FLIGHT`: from its submission until its result is on the page), at most
+:data:`PATIENCE` seconds per check, so heavy work still advances under a constant stream of
+slider moves.
 """
 
 from __future__ import annotations
 
 import os
 import threading
+import time
 from collections import OrderedDict, deque
 from collections.abc import Callable, Hashable
 from concurrent.futures import Executor, Future
 from typing import Any
 
 LOW_PRIORITY_NICE = 10  # Linux: a thread at nice 10 gets ~10 % of a core against one at nice 0
+PATIENCE = 0.25  # s a low-priority job waits per cancel check while interactive work is in flight
+POLL = 0.005  # s between looks at the in-flight count while waiting (the GIL's own switch interval)
 
 
 def _env_int(name: str, default: int, lo: int, hi: int) -> int:
@@ -61,16 +75,58 @@ def lower_priority(single_core: bool = False) -> Callable[[], None]:
     return init
 
 
+class InFlight:
+    """A count of interactive requests between their submission and their result on the page."""
+
+    def __init__(self) -> None:
+        self._n = 0
+        self._lock = threading.Lock()
+
+    def enter(self) -> None:
+        with self._lock:
+            self._n += 1
+
+    def leave(self) -> None:
+        with self._lock:
+            self._n = max(0, self._n - 1)
+
+    @property
+    def busy(self) -> bool:
+        return self._n > 0
+
+
+IN_FLIGHT = InFlight()
+
+
+class CourteousEvent(threading.Event):
+    """A cancel event whose :meth:`is_set` first lets interactive work pass (module docstring).
+
+    ``busy()``: whether to wait; waiting releases the GIL and ends early when the event is set."""
+
+    def __init__(self, busy: Callable[[], bool] = lambda: IN_FLIGHT.busy, patience: float = PATIENCE):
+        super().__init__()
+        self._busy_now, self._patience = busy, patience
+
+    def is_set(self) -> bool:
+        if self._busy_now():
+            deadline = time.monotonic() + self._patience
+            while self._busy_now() and time.monotonic() < deadline:
+                if self.wait(POLL):
+                    break
+        return super().is_set()
+
+
 class FairPool:
     """``workers`` threads; per-owner FIFO queues served round-robin, ``per_owner`` running at most."""
 
     def __init__(self, workers: int, per_owner: int = 1, name: str = "workbench",
-                 initializer: Callable[[], None] | None = None):
+                 initializer: Callable[[], None] | None = None, courteous: bool = False):
         if not 1 <= workers <= 256:
             raise ValueError(f"workers must be in [1, 256], got {workers}")
         if not 1 <= per_owner <= workers:
             raise ValueError(f"per_owner must be in [1, workers={workers}], got {per_owner}")
         self.workers, self.per_owner, self.name = workers, per_owner, name
+        self.courteous = courteous  # its jobs yield to interactive work (CourteousEvent)
         self._initializer = initializer
         self._queues: OrderedDict[Hashable, deque] = OrderedDict()
         self._running: dict[Hashable, int] = {}
@@ -173,6 +229,7 @@ INTERACTIVE = FairPool(_env_int("WORKBENCH_INTERACTIVE_WORKERS", max(2, _CORES),
                        per_owner=1, name="workbench")
 HEAVY = FairPool(_env_int("WORKBENCH_HEAVY_WORKERS", max(2, _CORES), 1, 64),
                  per_owner=_env_int("WORKBENCH_HEAVY_PER_SESSION", 1, 1, 64), name="workbench-heavy",
-                 initializer=lower_priority())
-BACKGROUND = FairPool(1, per_owner=1, name="workbench-background", initializer=lower_priority(single_core=True))
+                 initializer=lower_priority(), courteous=True)
+BACKGROUND = FairPool(1, per_owner=1, name="workbench-background", initializer=lower_priority(single_core=True),
+                      courteous=True)
 POOLS = {"interactive": INTERACTIVE, "heavy": HEAVY, "background": BACKGROUND}

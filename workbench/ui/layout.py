@@ -30,8 +30,11 @@ def device_badge(device: Any = None) -> pn.pane.HTML:
 class Status(pn.viewable.Viewer):
     """Progress bar plus a message line; errors show here and the app stays usable.
 
-    Messages are text: they are escaped (:func:`~workbench.ui.text.as_text`) and shown in an
-    HTML pane styled as a Bootstrap alert, so a message quoting user input never renders markup."""
+    Messages are text: they are escaped (:func:`~workbench.ui.text.as_text`) and shown in a
+    ``StaticText`` styled as a Bootstrap alert, so a message quoting user input never renders
+    markup. A widget, not an HTML pane: a new message sends only the widget's ``text``, while an
+    HTML pane re-sends all its properties, stylesheets included, which in a notebook carry
+    Panel's CDN addresses (a request that leaves the machine on every message)."""
 
     value = param.Integer(default=-1, bounds=(-1, 100), doc="progress in %, -1 when idle")
     message = param.String(default="", doc="last message shown")
@@ -41,7 +44,7 @@ class Status(pn.viewable.Viewer):
         # shown only while something runs: an idle indeterminate bar would look busy
         self._bar = pn.indicators.Progress(value=-1, active=False, visible=False, sizing_mode="stretch_width",
                                            height=10, bar_color="primary", margin=(5, 10))
-        self._alert = pn.pane.HTML("", visible=False, sizing_mode="stretch_width", margin=(5, 10),
+        self._alert = pn.widgets.StaticText(value="", visible=False, sizing_mode="stretch_width", margin=(5, 10),
                                    css_classes=["wb-status"])
         self.kind = "light"
         self._busy = False
@@ -69,7 +72,7 @@ class Status(pn.viewable.Viewer):
     def _show(self, text: str, kind: str) -> None:
         self.message, self.kind = text, kind
         colors = ALERT_COLORS[kind]
-        self._alert.object = (f'<div class="alert alert-{kind}" role="alert" style="margin:0;padding:8px 12px;'
+        self._alert.value = (f'<div class="alert alert-{kind}" role="alert" style="margin:0;padding:8px 12px;'
                               f'border-radius:6px;border:1px solid {colors[2]};background:{colors[0]};'
                               f'color:{colors[1]};white-space:pre-wrap">{as_text(text)}</div>')
         self._alert.visible = bool(text)

@@ -26,7 +26,7 @@ from typing import Any
 
 import panel as pn
 
-from .fair import BACKGROUND, HEAVY, INTERACTIVE, FairPool
+from .fair import BACKGROUND, HEAVY, IN_FLIGHT, INTERACTIVE, CourteousEvent, FairPool
 
 __all__ = ["BACKGROUND", "HEAVY", "INTERACTIVE", "LatestRunner", "in_server"]
 LOG = logging.getLogger("workbench")
@@ -129,18 +129,20 @@ class LatestRunner:
 
         self._schedule(run)
 
-    def _schedule(self, fn: Callable[[], None]) -> None:
-        """Run ``fn`` on the session's loop, unless the session has ended."""
+    def _schedule(self, fn: Callable[[], None]) -> bool:
+        """Run ``fn`` on the session's loop, unless the session has ended; whether it was scheduled."""
         if self._closed:
-            return
+            return False
         try:
             self._doc.add_next_tick_callback(fn)
         except (AttributeError, RuntimeError):  # the document was destroyed meanwhile
             self._closed = True
+            return False
+        return True
 
     def _next(self) -> tuple[Callable[[threading.Event], Any], threading.Event, int]:
         job, self._pending = self._pending, None
-        self._cancel = threading.Event()
+        self._cancel = CourteousEvent() if self.pool.courteous else threading.Event()
         self._generation += 1
         return job, self._cancel, self._generation
 
@@ -153,6 +155,13 @@ class LatestRunner:
         if not ok and isinstance(value, InterruptedError):
             return  # a job that stopped on its cancel event: superseded, nothing to show
         self._deliver(ok, value)
+
+    def _finish_in_flight(self, generation: int, ok: bool, value: Any, counted: bool) -> None:
+        try:
+            self._finish(generation, ok, value)
+        finally:
+            if counted:
+                IN_FLIGHT.leave()
 
     def _deliver(self, ok: bool, value: Any) -> None:
         if self._closed:
@@ -184,20 +193,28 @@ class LatestRunner:
         try:
             while self._pending is not None and not self._closed:
                 job, cancel, generation = self._next()
+                counted = not self.pool.courteous  # interactive: in flight until its result is on the page
+                handed_over = False
+                if counted:
+                    IN_FLIGHT.enter()
                 try:
-                    value, ok = await loop.run_in_executor(self.pool.executor(self._owner), job, cancel), True
-                except (CancelledError, asyncio.CancelledError):  # dropped from the queue: the session ended
-                    break
-                except Exception as exc:
-                    value, ok = exc, False
-                if self._closed:
-                    LOG.warning("workbench: a job of an ended session stopped %.1f s after the session ended",
-                                time.monotonic() - self._closed_at)
-                    break
-                if self._doc is None:  # driven without a session (tests)
-                    self._finish(generation, ok, value)
-                else:  # views are updated under the document lock, like any widget callback
-                    self._schedule(partial(self._finish, generation, ok, value))
+                    try:
+                        value, ok = await loop.run_in_executor(self.pool.executor(self._owner), job, cancel), True
+                    except (CancelledError, asyncio.CancelledError):  # dropped from the queue: the session ended
+                        break
+                    except Exception as exc:
+                        value, ok = exc, False
+                    if self._closed:
+                        LOG.warning("workbench: a job of an ended session stopped %.1f s after the session ended",
+                                    time.monotonic() - self._closed_at)
+                        break
+                    if self._doc is None:  # driven without a session (tests)
+                        self._finish(generation, ok, value)
+                    else:  # views are updated under the document lock, like any widget callback
+                        handed_over = self._schedule(partial(self._finish_in_flight, generation, ok, value, counted))
+                finally:
+                    if counted and not handed_over:
+                        IN_FLIGHT.leave()
         finally:
             self._busy = False
             if not self._closed:
