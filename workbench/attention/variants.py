@@ -159,6 +159,11 @@ def _phi(x: torch.Tensor) -> torch.Tensor:
     return F.elu(x) + 1.0
 
 
+def relative_error(out: torch.Tensor, ref: torch.Tensor) -> torch.Tensor:
+    """||O - O_ref||_F / ||O_ref||_F over the last two dims (n, d) of outputs (..., n, d)."""
+    return (out - ref).flatten(-2).norm(dim=-1) / ref.flatten(-2).norm(dim=-1)
+
+
 def linear_output(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
     """phi(Q) (phi(K)^T V) / (phi(Q) sum_j phi(k_j)), O(n d^2)."""
     pq, pk = _phi(q), _phi(k)
@@ -303,8 +308,7 @@ def compare_variants(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
         out = {name: attend(q, k, v, name, window=window, mix=mix) for name in variants}
     maps = torch.stack([r.map for r in out.values()])
     outputs = torch.stack([r.output for r in out.values()])
-    rel = torch.stack([(r.output - ref).flatten(-2).norm(dim=-1) / ref.flatten(-2).norm(dim=-1)
-                       for r in out.values()])
+    rel = torch.stack([relative_error(r.output, ref) for r in out.values()])
     resid = torch.stack([(r.apply(v) - r.output).abs().amax() for r in out.values()])
     toks = list(tokens) if tokens is not None else [str(i) for i in range(n)]
     if len(toks) != n:
