@@ -35,7 +35,7 @@ those of :func:`.model.model_qkv` (a test checks equality).
 from __future__ import annotations
 
 import threading
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 import torch

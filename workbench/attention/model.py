@@ -28,7 +28,7 @@ import torch
 import xarray as xr
 
 from .. import results, runtime, validate
-from .texts import MAX_TEXT_CHARS, MAX_TEXTS, check_text
+from .texts import MAX_TEXT_CHARS, MAX_TEXTS, check_text  # noqa: F401  MAX_TEXT_CHARS: the one bound, re-exported
 
 # Offline before transformers is ever imported (the import is deferred to load_model).
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
