@@ -150,3 +150,14 @@ def test_variants_and_dispersion_past_the_window(capsys, tmp_path):
 def test_long_input_errors(capsys, argv, words):
     code, _, err = run(capsys, *argv)
     assert code == 2 and words in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("content, words", [
+    (b"fine \xff bad", "text file is not UTF-8 (invalid byte at offset 5)"),
+    (b"z" * 20_001, "text has 20001 characters"),
+])
+def test_long_input_bad_files(capsys, tmp_path, content, words):
+    path = tmp_path / "t.txt"
+    path.write_bytes(content)
+    code, _, err = run(capsys, "variants", "--long", "--text-file", str(path))
+    assert code == 2 and words in err and len(err.strip().splitlines()) == 1
