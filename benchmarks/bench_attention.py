@@ -17,7 +17,8 @@
    as bertviz-style views do) for the chosen layer's 12 heads and the enlarged head.
    Wall and process CPU seconds (CPU / threads is the unshared wall time estimate).
 5. the model with each variant in every layer against the unmodified model: tokens/s over
-   the 24 built-in sentences.
+   the 24 built-in sentences (w = 4) and one 512-token text (w = 4, 64, 2n - 1), with and
+   without the per-layer full-attention reference of the recorded error (process CPU seconds).
 """
 
 from __future__ import annotations
@@ -209,30 +210,48 @@ def timed(fn) -> tuple[float, float]:
 
 
 def bench_replace(quick: bool) -> None:
+    """The model with each variant in all 6 layers against the unmodified model, process CPU seconds.
+
+    Rows: the built-in sentences (short) with w = 4, and one 512-token text with w = 4, 64 and
+    2n - 1 (block and FWin at most n). With the attention-output error recorded (as
+    ``replace_attention`` does) each replaced layer also runs full attention on the same Q, K, V;
+    the last column is the model alone (``replaced(..., record=False)``).
+    """
     from workbench.attention import SENTENCES, replaced
     from workbench.attention.replace import variant_model
+    from workbench.attention.variants import max_window
 
     tokenizer, model = variant_model("cpu")
     texts = list(SENTENCES[:8] if quick else SENTENCES)
-    encs = [tokenizer([t], return_tensors="pt") for t in texts]
-    tokens = sum(int(e["input_ids"].shape[1]) for e in encs)
-    print(f"\n== 5. the model with a variant in all 6 layers: {len(texts)} sentences, {tokens} tokens, CPU ==")
+    short = [tokenizer([t], return_tensors="pt") for t in texts]
+    long = [tokenizer([" ".join(SENTENCES * 4)], return_tensors="pt", truncation=True, max_length=512)]
+    cases = [(f"{len(texts)} sentences", short, 4)] + [("512-token text", long, w) for w in
+                                                        ((4, 1023) if quick else (4, 64, 1023))]
+    print(f"\n== 5. the model with a variant in all 6 layers, CPU, {torch.get_num_threads()} thread(s) ==")
+    print(f"{'input':>16} {'w':>5} {'variant':>9} {'tokens/s':>10} {'cpu s':>8} {'ratio to unmodified (cpu)':>26} "
+          f"{'without error reference':>24}")
+    for label, encs, w in cases:
+        tokens = sum(int(e["input_ids"].shape[1]) for e in encs)
+        n = min(int(e["input_ids"].shape[1]) for e in encs)
 
-    def run(variant=None, window=None):
-        with torch.inference_mode():
-            for e in encs:
-                if variant is None:
-                    model(**e)
-                else:
-                    with replaced(model, "all", variant, window=window):
+        def run(variant=None, window=None, record=True):
+            with torch.inference_mode():
+                for e in encs:
+                    if variant is None:
                         model(**e)
+                    else:
+                        with replaced(model, "all", variant, window=window, record=record):
+                            model(**e)
 
-    base = timed(run)
-    print(f"{'variant':>9} {'tokens/s':>10} {'cpu s':>8} {'ratio to unmodified (cpu)':>26}")
-    print(f"{'none':>9} {tokens / base[0]:>10.0f} {base[1]:>8.3f} {1.0:>26.2f}")
-    for variant in VARIANTS:
-        t = timed(lambda: run(variant, 4 if variant in ("sliding", "block", "fwin", "sema") else None))
-        print(f"{variant:>9} {tokens / t[0]:>10.0f} {t[1]:>8.3f} {base[1] / t[1]:>26.2f}")
+        base = timed(run)
+        print(f"{label:>16} {'-':>5} {'none':>9} {tokens / base[1]:>10.0f} {base[1]:>8.3f} {1.0:>26.2f} "
+              f"{1.0:>24.2f}")
+        for variant in VARIANTS:
+            window = min(w, max_window(variant, n)) if variant in ("sliding", "block", "fwin", "sema") else None
+            t = timed(lambda: run(variant, window))
+            alone = timed(lambda: run(variant, window, record=False))
+            print(f"{label:>16} {window or '-':>5} {variant:>9} {tokens / t[1]:>10.0f} {t[1]:>8.3f} "
+                  f"{base[1] / t[1]:>26.2f} {base[1] / alone[1]:>24.2f}")
 
 
 def main() -> None:

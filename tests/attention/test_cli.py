@@ -116,3 +116,48 @@ def test_replace_bad_files(capsys, tmp_path, argv, content, words):
 def test_replace_rollout_errors(capsys, argv, words):
     code, _, err = run(capsys, *argv)
     assert code == 2 and words in err and len(err.strip().splitlines()) == 1
+
+
+LONG = " ".join(["the cat sat on a warm mat while rain fell over the quiet town"] * 50)   # 700 words, 702 positions
+
+
+def test_variants_and_dispersion_past_the_window(capsys, tmp_path):
+    path = tmp_path / "long.txt"
+    path.write_text(LONG, encoding="utf-8")
+    code, out, _ = run(capsys, "variants", "--text-file", str(path), "--long", "--overlap", "100",
+                       "--variants", "full,sliding", "--window", "1403", "--json")
+    summary = json.loads(out)
+    assert code == 0 and summary["n_tokens"] == 702 and summary["segments"] == 2
+    # a centred band of 2n - 1 = 1403 keys is full attention: the same output up to rounding
+    assert summary["relative_error_to_full"]["full"] == 0.0 and summary["relative_error_to_full"]["sliding"] < 1e-5
+    code, out, _ = run(capsys, "dispersion", "--source", "model", "--text-file", str(path), "--n", "64,702",
+                       "--variants", "full,sliding", "--window", "8", "--max-rows", "16", "--json")
+    summary = json.loads(out)
+    assert code == 0 and summary["n"] == [64, 702] and min(summary["max_weight"]["sliding"]) >= 1 / 8 - 1e-6
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["variants", "--text", LONG], "or pass --long"),
+    (["variants", "--text", TEXT, "--text-file", "x.txt"], "not both"),
+    (["variants", "--window", "3"], "give --text or --text-file"),
+    (["variants", "--text", LONG, "--long", "--variants", "block", "--window", "750"], "window must be in [1, 702]"),
+    (["variants", "--text", LONG, "--long", "--segment", "600"], "segment must be in [1, 510]"),
+    (["variants", "--text", LONG, "--long", "--overlap", "300"], "overlap must be in [0, 255]"),
+    (["dispersion", "--source", "model", "--text", LONG, "--n", "64,1000"], "n must be in [2, 702]"),
+    (["dispersion", "--text", TEXT, "--n", "64"], "text is only read with source 'model'"),
+    (["dispersion", "--source", "model", "--text", "z" * 20_001], "text has 20001 characters"),
+])
+def test_long_input_errors(capsys, argv, words):
+    code, _, err = run(capsys, *argv)
+    assert code == 2 and words in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("content, words", [
+    (b"fine \xff bad", "text file is not UTF-8 (invalid byte at offset 5)"),
+    (b"z" * 20_001, "text has 20001 characters"),
+])
+def test_long_input_bad_files(capsys, tmp_path, content, words):
+    path = tmp_path / "t.txt"
+    path.write_bytes(content)
+    code, _, err = run(capsys, "variants", "--long", "--text-file", str(path))
+    assert code == 2 and words in err and len(err.strip().splitlines()) == 1

@@ -26,10 +26,12 @@ def test_full_softmax_in_every_layer_is_the_unmodified_model(encodings):
             ref = sdpa(**enc).last_hidden_state
             with replaced(model, "all", "full") as errors:
                 out = model(**enc).last_hidden_state
+            with replaced(model, "all", "full", record=False) as unrecorded:   # the model alone, no reference
+                alone = model(**enc).last_hidden_state
             plain = model(**enc).last_hidden_state   # no plan: the model is the SDPA model
             slow = eager(**enc).last_hidden_state
         # the same fused softmax kernel on the same Q, K, V in every layer: bit for bit
-        assert torch.equal(out, ref) and torch.equal(plain, ref)
+        assert torch.equal(out, ref) and torch.equal(plain, ref) and torch.equal(alone, ref) and unrecorded == {}
         assert sorted(errors) == list(range(6)) and max(errors.values()) == 0.0
         # and transformers' eager attention agrees to float32 rounding through 6 layers
         torch.testing.assert_close(out, slow, atol=2e-5, rtol=0)

@@ -203,9 +203,16 @@ def test_map_beyond_memory_refused_before_allocating():
         attend(q, q, q, "full")
 
 
-@pytest.mark.parametrize("n, w", [(5, 1), (65, 2), (130, 64), (300, 100), (64, 64)])
+# chunked (key span b + w - 1 <= n / 3, b = 32): (300, 5), (257, 9), (700, 100), n not a multiple of b;
+# one dense band mask: (5, 1), (65, 2), (130, 64), (300, 100), (64, 64); the band clipped to all keys: (40, 79)
+@pytest.mark.parametrize("n, w", [(5, 1), (65, 2), (130, 64), (300, 100), (64, 64), (300, 5), (257, 9), (700, 100),
+                                  (40, 79)])
 def test_banded_sliding_across_chunks(n, w):
-    # the chunked banded computation must match the dense band definition at every chunk edge
+    # every path of the banded computation must match the dense band definition at every chunk edge
+    from workbench.attention.variants import DENSE_BAND, SLIDING_CHUNK
+
+    chunked = SLIDING_CHUNK + w - 1 <= DENSE_BAND * n
+    assert chunked == ((n, w) in [(300, 5), (257, 9), (700, 100)])
     q, k, v = qkv(n=n, d=5, heads=2, seed=n)
     r = attend(q, k, v, "sliding", window=w)
     np.testing.assert_allclose(r.apply(v).numpy(), r.output.numpy(), atol=1e-12, rtol=0)

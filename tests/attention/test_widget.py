@@ -16,7 +16,7 @@ def explorer():
 
 def pair_tokens(explorer):
     """The head view's query labels and the heat map's labelled rows, as drawn."""
-    heat, view = explorer._heat.object, explorer._view.object
+    heat, view = explorer.maps_view.heat.object, explorer.maps_view.view.object
     img = list(heat)[0]
     rows = [label for _, label in img.opts.get().kwargs["yticks"]]
     labels = [ov for ov in view if isinstance(ov, hv.Labels)][0]
@@ -25,16 +25,16 @@ def pair_tokens(explorer):
 
 def test_maps_and_views(explorer):
     assert explorer._maps is not None and explorer._maps.sizes["layer"] == 6
-    assert isinstance(explorer._grid.object, hv.Image)
-    assert isinstance(explorer._heat.object, hv.Overlay) and isinstance(explorer._view.object, hv.Overlay)
+    assert isinstance(explorer.maps_view.grid.object, hv.Image)
+    assert isinstance(explorer.maps_view.heat.object, hv.Overlay) and isinstance(explorer.maps_view.view.object, hv.Overlay)
     explorer.head = 5
-    img = list(explorer._heat.object)[0]
+    img = list(explorer.maps_view.heat.object)[0]
     assert isinstance(img, hv.Image)   # rasterised: one image, not a glyph per cell
     expected = explorer._maps.isel(layer=explorer.layer, head=5).values
     # the value at (key j, query i) is the weight of query i on key j (y axis inverted: query 0 on top)
     for i, j in [(0, 0), (0, 3), (4, 1), (8, 8)]:
         assert img[j, i] == expected[i, j]
-    assert isinstance(explorer._layer_heads.object, hv.Image)
+    assert isinstance(explorer.maps_view.layer_heads.object, hv.Image)
     # a click on the grid tile of layer 4, head 7 enlarges it (tiles are n + 1 cells apart)
     step = explorer._maps.sizes["query"] + 1
     explorer._on_tap(x=7 * step + 0.5, y=(6 - 4) * step - 1.5)
@@ -57,7 +57,7 @@ def test_head_view_and_heatmap_show_the_same_tokens_after_a_text_change(explorer
     assert n == 104   # [CLS], 100 x "word", "end", ".", [SEP]
     rows, left = pair_tokens(explorer)
     assert rows == left and left[0] == "2 word"
-    for pane in (explorer._heat, explorer._view, explorer._full, explorer._var, explorer._layer_heads):
+    for pane in (explorer.maps_view.heat, explorer.maps_view.view, explorer.comparison_view.full, explorer.comparison_view.var, explorer.maps_view.layer_heads):
         hv.render(pane.object, backend="bokeh")   # a long map with no rows selected renders too
     explorer.queries = (90, 140)   # clipped to the text and to MAX_QUERIES rows
     rows, left = pair_tokens(explorer)
@@ -70,22 +70,22 @@ def test_head_view_and_heatmap_show_the_same_tokens_after_a_text_change(explorer
 def test_variant_comparison_and_errors(explorer):
     explorer.text = "Attention maps of a small model."
     explorer.param.update(variant="block", window=3)
-    assert "block" in explorer._compare_info.object
-    assert float(explorer._compare["map_residual"].max()) < 1e-5
+    assert "block" in explorer.comparison_view.info.object
+    assert float(explorer.comparison_view.result["map_residual"].max()) < 1e-5
     explorer.window = 500  # longer than the text: error in Status, nothing crashes
     assert explorer.status.message.startswith("ValueError: window must be in [1,")
     explorer.window = 2    # and the next valid setting works again
-    assert explorer._compare is not None and explorer.status.message == ""
+    assert explorer.comparison_view.result is not None and explorer.status.message == ""
 
 
 def test_variant_in_the_model(explorer):
     explorer.param.update(variant="sliding", window=3, replace_layers=[0, 1])
     explorer.run()
-    ds = explorer._effect
+    ds = explorer.effect_view.effect
     assert ds is not None and list(ds["layer"].values[ds["replaced"].values]) == [0, 1]
     assert float(ds["attention_error"].sel(layer=3, text=0)) == 0.0 and float(ds["attention_error"].sel(layer=0, text=0)) > 0
-    assert "Spearman rho" in explorer._effect_info.object
-    assert isinstance(explorer._effect_pane.object, hv.Overlay)
+    assert "Spearman rho" in explorer.effect_view.info.object
+    assert isinstance(explorer.effect_view.pane.object, hv.Overlay)
 
 
 def test_bad_text_shows_in_status(explorer):
@@ -107,21 +107,21 @@ def test_device_is_live(explorer):
 def test_dispersion_sweep_and_slider(explorer):
     explorer.param.update(n_max=128, dispersion_window=8, source="sphere")
     explorer.run_dispersion()
-    ds = explorer._dispersion
+    ds = explorer.dispersion_view.ds
     assert list(ds["n"].values) == [64, 128]
     explorer.n = 128
-    assert "at n = 128" in explorer._disp_info.object
+    assert "at n = 128" in explorer.dispersion_view.info.object
     explorer.metric = "entropy"
-    assert isinstance(explorer._disp.object, hv.Overlay)
+    assert isinstance(explorer.dispersion_view.pane.object, hv.Overlay)
 
 
 @pytest.mark.parametrize("tab, variable", [(0, "attention"), (1, "rollout"), (2, "map"), (3, "hidden_change"),
                                            (4, "max_weight")])
 def test_export_of_each_tab_renders_in_matplotlib(explorer, tab, variable):
-    if explorer._dispersion is None:
+    if explorer.dispersion_view.ds is None:
         explorer.param.update(n_max=128, dispersion_window=8)
         explorer.run_dispersion()
-    if explorer._effect is None:
+    if explorer.effect_view.effect is None:
         explorer.param.update(variant="linear")
         explorer.run()
     explorer._tabs.active = tab

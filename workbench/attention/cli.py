@@ -2,7 +2,13 @@
 
     workbench attention maps --text "The cat sat on the mat." [--layer L --head H] [--out maps.nc] [--json]
     workbench attention variants --text "..." --layer 2 --window 4 [--out v.nc] [--json]
+    workbench attention variants --text-file F --long [--segment 510 --overlap 0] [--json]
     workbench attention dispersion --n 64:4096:7 --variants full,sliding,linear [--source gaussian] [--json]
+    workbench attention dispersion --source model --text-file F --n 64,512,2048 [--overlap 0] [--json]
+
+``--long`` and ``--source model --text-file``: inputs past the model's 512 positions by
+concatenated segments (:mod:`.long_input`: positions restart per segment, so these are
+the Q, K, V of independent windows laid end to end, not of a long-context model).
     workbench attention replace --variant sliding --layers 0-2 --window 4 [--texts FILE | --text T] [--json]
     workbench attention rollout --text "..." [--no-flow] [--out r.nc] [--json]
 """
@@ -17,6 +23,7 @@ import numpy as np
 
 from .. import validate
 from ..cliutil import add_common, emit, family_command, parse_range
+from .texts import MAX_FILE_BYTES, MAX_TEXT_CHARS, MAX_TEXTS
 
 MAX_LENGTHS = 64  # sequence lengths per dispersion run
 
@@ -51,15 +58,36 @@ def _maps(args: argparse.Namespace) -> int:
     return emit(summary, args, da.to_dataset())
 
 
+def _text(args: argparse.Namespace, required: bool = True) -> str | None:
+    """The one text of ``--text`` or ``--text-file`` (bounded in characters before tokenising)."""
+    from .texts import check_text, read_text
+
+    if args.text is not None and args.text_file is not None:
+        raise ValueError("give --text or --text-file, not both")
+    if args.text_file is not None:
+        return read_text(args.text_file, "text")
+    if args.text is None and required:
+        raise ValueError("give --text or --text-file")
+    return None if args.text is None else check_text("text", args.text)
+
+
 def _variants(args: argparse.Namespace) -> int:
     from .model import layer_qkv
     from .variants import compare_variants
 
     names = [v.strip() for v in args.variants.split(",") if v.strip()]
     _check_variant_options(names, args)  # before the model loads
-    x = layer_qkv(args.text, args.layer, device=args.device)
+    text = _text(args)
+    if args.long:
+        return _long_variants(text, names, args)
+    try:
+        x = layer_qkv(text, args.layer, device=args.device)
+    except ValueError as exc:
+        if str(exc).endswith("shorten it"):   # past the window: name the documented route
+            raise ValueError(f"{exc} or pass --long (concatenated segments)") from None
+        raise
     ds = compare_variants(x.q, x.k, x.v, names, window=args.window, mix=args.mix, tokens=x.tokens,
-                          params={"text": args.text, "layer": args.layer})
+                          params={"text": text, "layer": args.layer})
     summary = {"n_tokens": len(x.tokens), "layer": args.layer, "window": args.window,
                "relative_error_to_full": {str(v): round(float(ds["relative_error"].sel(variant=v).mean()), 6)
                                           for v in ds["variant"].values},
@@ -67,15 +95,28 @@ def _variants(args: argparse.Namespace) -> int:
     return emit(summary, args, ds)
 
 
+def _long_variants(text: str, names: list[str], args: argparse.Namespace) -> int:
+    from .long_input import long_variants
+
+    ds = long_variants(text, names, layer=args.layer, window=args.window, mix=args.mix, size=args.segment,
+                       overlap=args.overlap, device=args.device)
+    summary = {"n_tokens": int(ds["n_tokens"]), "segments": int(ds["segments"]), "segment": args.segment,
+               "overlap": args.overlap, "layer": args.layer, "window": args.window,
+               "relative_error_to_full": {str(v): round(float(ds["relative_error"].sel(variant=v).mean()), 6)
+                                          for v in ds["variant"].values}}
+    return emit(summary, args, ds)
+
+
 def _check_variant_options(names: list[str], args: argparse.Namespace) -> None:
+    from .long_input import MAX_LONG_TOKENS
     from .model import MAX_POSITIONS, N_LAYERS
     from .variants import VARIANTS, WINDOWED
 
     for name in validate.non_empty("variants", names):
         validate.choice("variant", name, VARIANTS)
     validate.integer("layer", args.layer, lo=0, hi=N_LAYERS - 1)
-    if any(v in WINDOWED for v in names):
-        validate.integer("window", args.window, lo=1, hi=MAX_POSITIONS)
+    if any(v in WINDOWED for v in names):   # the bound against the text's n follows once it is tokenised
+        validate.integer("window", args.window, lo=1, hi=2 * MAX_LONG_TOKENS + 3 if args.long else MAX_POSITIONS)
     validate.number("mix", args.mix, lo=0, hi=1)
 
 
@@ -89,7 +130,8 @@ def _dispersion(args: argparse.Namespace) -> int:
     variants = [v.strip() for v in args.variants.split(",") if v.strip()]
     ds = dispersion(ns, variants=variants, source=args.source, window=args.window, mix=args.mix,
                     heads=args.heads, d=args.d, layer=args.layer, max_rows=args.max_rows,
-                    score_bound=args.score_bound, seed=args.seed, device=args.device, client=args.client)
+                    score_bound=args.score_bound, seed=args.seed, device=args.device, client=args.client,
+                    text=_text(args, required=False), overlap=args.overlap)
     n = ds["n"].values
     summary = {"n": n.tolist(), "source": args.source,
                "max_weight_loglog_slope": {str(v): round(loglog_slope(n, ds["max_weight"].sel(variant=v).values), 4)
@@ -151,6 +193,13 @@ def _rollout(args: argparse.Namespace) -> int:
     return emit(summary, args, ds)
 
 
+def _add_text(p: argparse.ArgumentParser, what: str = "input text") -> None:
+    p.add_argument("--text", default=None, help=f"{what} (at most {MAX_TEXT_CHARS} characters)")
+    p.add_argument("--text-file", type=Path, default=None, help="the same from a UTF-8 file, read as one text")
+    p.add_argument("--overlap", type=int, default=0,
+                   help="past 512 tokens: tokens shared by consecutive segments, 0..segment/2 (default 0)")
+
+
 def register(subparsers: Any) -> None:
     """Add ``workbench attention`` with the actions maps, variants, dispersion."""
     sub = family_command(subparsers, "attention", "transformer attention maps, variants, dispersion")
@@ -164,7 +213,10 @@ def register(subparsers: Any) -> None:
     p.set_defaults(func=_maps)
 
     p = sub.add_parser("variants", help="compare attention variants on a real layer's Q/K/V")
-    p.add_argument("--text", required=True)
+    _add_text(p)
+    p.add_argument("--long", action="store_true",
+                   help="past 512 tokens by concatenated segments: output errors only (no n x n maps)")
+    p.add_argument("--segment", type=int, default=510, help="with --long: tokens per segment, 1..510 (default 510)")
     p.add_argument("--layer", type=int, default=0, help="layer 0..5 (default 0)")
     p.add_argument("--variants", default="full,sliding,block,fwin,sema,linear")
     p.add_argument("--window", type=int, default=4, help="window size w, 1..n (default 4)")
@@ -186,6 +238,8 @@ def register(subparsers: Any) -> None:
     p.add_argument("--max-rows", type=int, default=256, help="query rows sampled per head")
     p.add_argument("--score-bound", type=float, default=2.0, help="R for --source sphere")
     p.add_argument("--client", default=None, help="run on dask: 'local' or a scheduler address (default: in process)")
+    _add_text(p, "with --source model: this text's Q/K by concatenated segments of 510 tokens (default: the "
+                 "bundled model card, cycled)")
     add_common(p)
     p.set_defaults(func=_dispersion)
 
@@ -197,14 +251,15 @@ def register(subparsers: Any) -> None:
     p.add_argument("--window", type=int, default=None,
                    help="window w: 1..n for block/fwin, 1..2n-1 for sliding/sema (n: the shortest text)")
     p.add_argument("--mix", type=float, default=0.5, help="SEMA's weight of the global average, 0..1")
-    p.add_argument("--text", default=None, help="one text (at most 20,000 characters and 512 tokens)")
+    p.add_argument("--text", default=None, help=f"one text (at most {MAX_TEXT_CHARS} characters and 512 tokens)")
     p.add_argument("--texts", type=Path, default=None,
-                   help="UTF-8 file, one text per line (at most 1 MiB, 256 lines); default: 24 built-in sentences")
+                   help=f"UTF-8 file, one text per line (at most {MAX_FILE_BYTES} bytes, {MAX_TEXTS} lines); "
+                        "default: 24 built-in sentences")
     add_common(p, seed=False)
     p.set_defaults(func=_replace)
 
     p = sub.add_parser("rollout", help="attention rollout, attention flow and head summaries for a text")
-    p.add_argument("--text", required=True, help="input text (at most 20,000 characters and 512 tokens)")
+    p.add_argument("--text", required=True, help=f"input text (at most {MAX_TEXT_CHARS} characters and 512 tokens)")
     p.add_argument("--no-flow", dest="flow", action="store_false", help="skip attention flow (max-flow per key)")
     add_common(p, seed=False)
     p.set_defaults(func=_rollout)

@@ -18,7 +18,9 @@ are formed, so n = 16k costs r x n per head, not n x n).
 Inputs: ``gaussian`` (q, k ~ N(0, I_d)); ``sphere`` (q, k uniform on the sphere,
 scaled so the scores are bounded by ``score_bound`` = R, the setting of the
 lemma); ``model`` (real queries and keys of a layer of all-MiniLM-L6-v2 on
-consecutive corpus tokens, see :func:`.model.corpus_qkv`). FWin is not listed:
+consecutive corpus tokens, see :func:`.long_input.corpus_qkv`, or on a user's
+``text``, both past the model's 512 positions by concatenated segments, see
+:mod:`.long_input`: positions restart per segment). FWin is not listed:
 its attention step is the block window, and its Fourier-mixed map is not a
 distribution over keys.
 """
@@ -72,8 +74,14 @@ def random_qk(n: int, *, heads: int = 4, d: int = 32, source: str = "gaussian", 
 
 
 def _inputs(n: int, cfg: dict[str, Any]) -> tuple[torch.Tensor, torch.Tensor]:
+    if cfg["source"] == "model" and cfg["text"] is not None:
+        from .long_input import segmented_qkv
+
+        x = segmented_qkv(cfg["text"], overlap=cfg["overlap"], device=cfg["device"], dtype=cfg["dtype"])
+        q, k, _ = x.layer(cfg["layer"])
+        return q[:, :n], k[:, :n]     # the text's first n positions (n is at most its length)
     if cfg["source"] == "model":
-        from .model import corpus_qkv
+        from .long_input import corpus_qkv
 
         qkv = corpus_qkv(n, cfg["layer"], device=cfg["device"], dtype=cfg["dtype"])
         return qkv.q, qkv.k
@@ -102,9 +110,16 @@ def dispersion_chunk(params: dict[str, np.ndarray], **cfg: Any) -> xr.Dataset:
 
 def check_dispersion(ns: Sequence[int], variants: Sequence[str], source: str, window: int, mix: float,
                      heads: int, d: int, layer: int, max_rows: int, score_bound: float, device,
-                     dtype=None) -> list[int]:
+                     dtype=None, text: str | None = None, overlap: int = 0) -> list[int]:
     """Validate every argument of :func:`dispersion` (before any work); returns the sorted n list."""
-    ns = sorted({validate.integer("n", n, lo=2, hi=MAX_N) for n in validate.non_empty("n", list(ns))})
+    hi = MAX_N
+    if text is not None:
+        from .long_input import MAX_SEGMENT, segment_ids
+
+        if source != "model":
+            raise ValueError(f"text is only read with source 'model' (the model's Q/K of the text); got {source!r}")
+        hi = len(segment_ids(text, MAX_SEGMENT, overlap)) + 2   # tokenised once the characters are bounded
+    ns = sorted({validate.integer("n", n, lo=2, hi=hi) for n in validate.non_empty("n", list(ns))})
     validate.non_empty("variants", list(variants))
     for v in variants:
         validate.choice("variant", v, DISPERSION_VARIANTS)
@@ -130,20 +145,25 @@ def dispersion(ns: Sequence[int] = (64, 128, 256, 512, 1024, 2048, 4096), *,
                variants: Sequence[str] = ("full", "sliding", "linear"), source: str = "gaussian",
                window: int = 32, mix: float = 0.5, heads: int = 4, d: int = 32, layer: int = 0,
                max_rows: int = 256, score_bound: float = 2.0, seed: int = 0, device=None, dtype=None,
-               callbacks: Sequence[Callable] = (), should_stop: Callable[[], bool] | None = None,
-               client: Any = None) -> xr.Dataset:
+               text: str | None = None, overlap: int = 0, callbacks: Sequence[Callable] = (),
+               should_stop: Callable[[], bool] | None = None, client: Any = None) -> xr.Dataset:
     """Entropy, max weight and k90 against n for each variant (dims variant, n), with references.
+
+    With ``source="model"`` and a ``text``, the inputs are the first n positions of the
+    text's Q, K by concatenated segments of 510 tokens sharing ``overlap`` tokens
+    (:func:`.long_input.segmented_qkv`); n is at most the text's positions.
 
     Runs through :func:`workbench.sweep.run_sweep` (one chunk per n), so progress
     callbacks, cancellation and dask scale-out work as for any sweep. References:
     ``entropy_ref`` = log n, ``max_weight_ref`` = 1/n, ``k90_ref`` = ceil(0.9 n).
     """
-    ns = check_dispersion(ns, variants, source, window, mix, heads, d, layer, max_rows, score_bound, device, dtype)
+    ns = check_dispersion(ns, variants, source, window, mix, heads, d, layer, max_rows, score_bound, device, dtype,
+                          text, overlap)
     dev, dt = runtime.resolve_device(device), runtime.resolve_dtype(dtype)
     cfg = {"variants": list(variants), "source": source, "window": int(window), "mix": float(mix),
            "heads": int(heads), "d": int(d), "layer": int(layer), "max_rows": int(max_rows),
            "score_bound": float(score_bound), "seed": int(seed), "device": str(dev),
-           "dtype": str(dt).replace("torch.", "")}
+           "dtype": str(dt).replace("torch.", ""), "text": text, "overlap": int(overlap)}
     with results.timer() as t:
         ds = sweep.run_sweep(dispersion_chunk, {"n": ns}, fixed=cfg, chunk_size=1, callbacks=callbacks,
                              should_stop=should_stop, client=client, name="attention.dispersion")

@@ -28,6 +28,7 @@ import torch
 import xarray as xr
 
 from .. import results, runtime, validate
+from .texts import MAX_TEXT_CHARS, MAX_TEXTS, check_text  # noqa: F401  MAX_TEXT_CHARS: the one bound, re-exported
 
 # Offline before transformers is ever imported (the import is deferred to load_model).
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -38,14 +39,10 @@ MAX_POSITIONS = 512
 N_LAYERS = 6
 N_HEADS = 12
 HEAD_DIM = 32
-MAX_TEXT_CHARS = 64 * MAX_POSITIONS
-"""Longest text tokenised: 512 WordPiece tokens rarely span more than a few thousand characters."""
-MAX_TEXTS = 256
 
 _CACHE: dict[tuple[str, torch.dtype, str], tuple[Any, Any]] = {}
 IMPLEMENTATIONS = ("eager", "sdpa")
 _LOCK = threading.Lock()
-_CORPUS: dict[tuple, tuple[torch.Tensor, ...]] = {}
 _TOKENIZER: dict[str, Any] = {}
 
 
@@ -112,15 +109,8 @@ def _as_texts(text: str | list[str] | tuple[str, ...]) -> tuple[list[str], bool]
         raise TypeError(f"text must be a string or a list of strings, got {type(text).__name__}")
     if len(texts) > MAX_TEXTS:
         raise ValueError(f"text must be a list of at most {MAX_TEXTS} strings, got {len(texts)}")
-    for i, t in enumerate(texts):
-        name = "text" if single else f"text[{i}]"
-        if not isinstance(t, str):
-            raise TypeError(f"{name} must be a string, got {type(t).__name__}")
-        if len(t) > MAX_TEXT_CHARS:  # before tokenising: the tokenizer's cost grows with the length
-            raise ValueError(f"{name} must be at most {MAX_TEXT_CHARS} characters (the model reads at most "
-                             f"{MAX_POSITIONS} tokens), got {len(t)}")
-        if not t.strip():
-            raise ValueError(f"{name} must not be empty (got only whitespace)")
+    for i, t in enumerate(texts):  # before tokenising: the tokenizer's cost grows with the length
+        check_text("text" if single else f"text[{i}]", t)
     return texts, single
 
 
@@ -286,53 +276,3 @@ def layer_qkv(text: str, layer: int = 0, *, device: str | torch.device | None = 
     qkv = model_qkv(text, device=device, dtype=dtype)
     return LayerQKV(qkv.q[layer, 0].clone(), qkv.k[layer, 0].clone(), qkv.v[layer, 0].clone(),
                     qkv.tokens[0], layer)
-
-
-def corpus_text() -> str:
-    """Real English prose for long-sequence statistics: the model card shipped with the weights."""
-    text = (model_path() / "README.md").read_text(encoding="utf-8")
-    if text.startswith("---"):  # drop the YAML header
-        text = text.split("---", 2)[-1]
-    return " ".join(text.split())
-
-
-def _corpus_qkv(device: torch.device, dtype: torch.dtype, n: int) -> tuple[torch.Tensor, ...]:
-    """Q, K, V (layer, head, tokens, d_h) of the first chunks of the corpus covering n tokens (cached)."""
-    key = ("corpus", str(device), dtype)
-    tokenizer, model = load_model(device, dtype)
-    ids = tokenizer(corpus_text(), add_special_tokens=False, truncation=False, verbose=False)["input_ids"]
-    chunk = MAX_POSITIONS - 2
-    rows = [[tokenizer.cls_token_id, *ids[i:i + chunk], tokenizer.sep_token_id] for i in range(0, len(ids), chunk)]
-    rows = rows[: -(-n // chunk)]  # only the chunks needed for n tokens (all of them past the corpus length)
-    with _LOCK:
-        cached = _CORPUS.get(key)
-    if cached is not None and cached[0].shape[2] >= min(n, len(ids)):
-        return cached
-    width = max(len(r) for r in rows)
-    input_ids = torch.tensor([r + [tokenizer.pad_token_id] * (width - len(r)) for r in rows], device=device)
-    mask = torch.tensor([[1] * len(r) + [0] * (width - len(r)) for r in rows], device=device)
-    enc = {"input_ids": input_ids, "attention_mask": mask, "token_type_ids": torch.zeros_like(mask)}
-    q, k, v = _forward_qkv(enc, model)
-    # concatenate the chunks' real tokens (drop [CLS], [SEP], padding): (layer, head, tokens, d_h)
-    keep = [torch.arange(1, len(r) - 1, device=device) for r in rows]
-    out = tuple(torch.cat([x[:, t][:, :, idx] for t, idx in enumerate(keep)], dim=2) for x in (q, k, v))
-    with _LOCK:
-        _CORPUS[key] = out
-    return out
-
-
-def corpus_qkv(n: int, layer: int = 0, *, device: str | torch.device | None = None,
-               dtype: str | torch.dtype | None = None) -> LayerQKV:
-    """Real Q, K, V of ``layer`` for ``n`` consecutive corpus tokens: tensors (head, n, d_h).
-
-    The model sees at most 512 positions, so the corpus (:func:`corpus_text`,
-    about 3,500 WordPiece tokens) is cut into chunks of 510 tokens, each run
-    through the model (one batch) with its own [CLS]/[SEP]; the chunks' token
-    vectors are concatenated and the corpus is cycled when n exceeds its length.
-    """
-    n = validate.integer("n", n, lo=1, hi=1 << 20)
-    layer = validate.integer("layer", layer, lo=0, hi=N_LAYERS - 1)
-    dev, dt = runtime.resolve_device(device), runtime.resolve_dtype(dtype)
-    q, k, v = _corpus_qkv(dev, dt, n)
-    idx = torch.arange(n, device=dev) % q.shape[2]
-    return LayerQKV(q[layer][:, idx], k[layer][:, idx], v[layer][:, idx], [], layer)

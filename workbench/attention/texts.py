@@ -2,10 +2,13 @@
 
 The model sees at most 512 WordPiece positions, but tokenising an arbitrarily long
 string costs time and memory before that limit can be checked. Every text is
-therefore first bounded in characters (``MAX_TEXT_CHARS``; 512 tokens of English
-prose are about 2,500 characters, so the bound only refuses what could never fit
-or is hostile), and a text file in bytes (``MAX_FILE_BYTES``), decoded as strict
-UTF-8, one text per non-empty line, at most ``MAX_TEXTS`` lines.
+therefore first bounded in characters (``MAX_TEXT_CHARS``, the one bound used by the
+model, the long-input route, the CLI and the dashboard; 512 tokens of English prose
+are about 2,500 characters, and a long input of 20,000 characters is about 4,000
+tokens, eight of the model's windows: see :mod:`.long_input`), and a text file in
+bytes (``MAX_FILE_BYTES``), decoded as strict UTF-8: one text per non-empty line, at
+most ``MAX_TEXTS`` lines (:func:`read_texts`), or the whole file as one text
+(:func:`read_text`).
 
 ``SENTENCES`` is a small built-in set for the sentence-similarity check: six
 topics with four sentences each (two close paraphrases and two related ones), so
@@ -58,7 +61,7 @@ def check_text(name: str, text: object) -> str:
     if not text.strip():
         raise ValueError(f"{name} must not be empty (got only whitespace)")
     if len(text) > MAX_TEXT_CHARS:
-        raise ValueError(f"{name} has {len(text)} characters; at most {MAX_TEXT_CHARS} are accepted "
+        raise ValueError(f"{name} has {len(text)} characters; at most {MAX_TEXT_CHARS} characters are accepted "
                          "(checked before tokenising)")
     return text
 
@@ -75,8 +78,8 @@ def check_texts(texts: object, name: str = "texts") -> list[str]:
     return [check_text(f"{name}[{i}]", t) for i, t in enumerate(texts)]
 
 
-def read_texts(path: str | os.PathLike, name: str = "texts") -> list[str]:
-    """The non-empty lines of a UTF-8 text file, bounded in bytes, lines and characters."""
+def _read_utf8(path: str | os.PathLike, name: str) -> str:
+    """The content of a strict UTF-8 file of at most ``MAX_FILE_BYTES`` bytes."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{name} file {str(path)!r} does not exist or is not a file")
@@ -88,10 +91,19 @@ def read_texts(path: str | os.PathLike, name: str = "texts") -> list[str]:
     if len(raw) > MAX_FILE_BYTES:
         raise ValueError(f"{name} file has more than {MAX_FILE_BYTES} bytes; at most {MAX_FILE_BYTES} are accepted")
     try:
-        content = raw.decode("utf-8")
+        return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ValueError(f"{name} file is not UTF-8 (invalid byte at offset {exc.start})") from None
-    lines = [line.strip() for line in content.splitlines() if line.strip()]
+
+
+def read_texts(path: str | os.PathLike, name: str = "texts") -> list[str]:
+    """The non-empty lines of a UTF-8 text file, bounded in bytes, lines and characters."""
+    lines = [line.strip() for line in _read_utf8(path, name).splitlines() if line.strip()]
     if not lines:
         raise ValueError(f"{name} file must hold at least one non-empty line")
     return check_texts(lines, name)
+
+
+def read_text(path: str | os.PathLike, name: str = "text") -> str:
+    """A whole UTF-8 text file as one text (line breaks kept), bounded in bytes and characters."""
+    return check_text(name, _read_utf8(path, name))
