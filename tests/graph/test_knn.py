@@ -48,3 +48,14 @@ def test_inverted_file_search_on_the_benchmark_data():
     truth = np.argsort(d, axis=1)[:, :20]
     recall = np.mean([len(np.intersect1d(a, t)) / 20 for a, t in zip(approx.indices[rows], truth)])
     assert recall > 0.99  # measured 0.99996 at 5000 points, 0.9989 at 10⁵ (knn module docstring)
+
+
+def test_points_whose_probed_cells_hold_too_few_points_are_searched_exactly(monkeypatch):
+    from workbench.graph import knn
+
+    rng = np.random.default_rng(0)
+    X = np.concatenate([rng.normal(size=(8, 4)), 50 + rng.normal(size=(300, 4))])  # a cluster of 8, one of 300
+    monkeypatch.setattr(knn, "PROBED_CELLS", 1)  # 7 cells; the 8 points' own cell holds fewer than k + 1 = 21
+    approx, exact = knn_graph(X, 20, method="approximate"), knn_graph(X, 20, method="exact")
+    np.testing.assert_array_equal(approx.indices[:8], exact.indices[:8])
+    np.testing.assert_allclose(approx.distances[:8], exact.distances[:8], rtol=1e-12)
