@@ -105,7 +105,7 @@ def harmonic_extension(W: sp.spmatrix, labelled, g, method: str = "wnll", *, tol
     R, _, C = g.shape
     Ws = symmetrised(W)
     # number the points in reverse Cuthill-McKee order: neighbours get near indices, so the sparse products
-    # of CG read the iterates from cache (5x less time per product at 10⁵ points); undone on return
+    # of CG read the iterates from cache (3-5x less time per product at 10⁵ points); undone on return
     order = reverse_cuthill_mckee(Ws, symmetric_mode=True)
     W, Ws, mask, g = W[order][:, order], Ws[order][:, order], mask[:, order], g[:, order]
     ghat = np.where(mask[..., None], g, 0.0)  # (R, n, C)
