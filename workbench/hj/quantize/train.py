@@ -2,7 +2,7 @@
 
 Every method trains the same network on the same data from the same seeds; all
 seeds of a method advance together: weights are tensors of shape ``(seeds, ...)``,
-one forward/backward pass (batched matmuls, grouped convolutions: :mod:`.nets`)
+one forward/backward pass (matmuls batched over the seed axis: :mod:`.nets`, :mod:`.conv`)
 serves every seed, and Adam (elementwise) keeps the seeds independent. Seed ``s``
 fixes its initial weights and its mini-batch order, so a batch of seeds gives the
 same networks as the same seeds trained one at a time.
