@@ -4,8 +4,9 @@
 * ``cnn``: conv 3x3 (1 -> 8) - ReLU - maxpool 2 - conv 3x3 (8 -> 16) - ReLU - maxpool 2 - linear 64 -> 10.
 
 Every seed's network is evaluated in one batched call: the MLP by ``torch.baddbmm``,
-the CNN by im2col and batched matmuls over the seed axis (:mod:`.conv`), so a batch of
-S seeds costs one matrix product per layer, not S. Each seed may see its own
+the CNN by matrix products batched over the seed axis (im2col for the first layer, the
+convolution's matrix for the second: :mod:`.conv`), so a batch of S seeds costs one
+matrix product per layer, not S. Each seed may see its own
 mini-batch (inputs of shape ``(S, B, 64)``) or all seeds the same data (``(N, 64)``:
 the first layer's patches are then taken once for all seeds). Weight matrices and
 kernels are quantized; biases stay in floating point (BinaryConnect, BWN, TWN).
