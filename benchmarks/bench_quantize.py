@@ -4,11 +4,14 @@
 
 For each network (the digits MLP and the small CNN) BinaryRelax trains S seeds
 (default 16; quick: 4) for a few epochs two ways in the same process: all seeds as
-one batch (the seed a tensor axis: batched matmuls, grouped convolutions) and one
-seed at a time (the same function with one seed, looped in Python). It prints
-seed-steps/s for both and their ratio (goal: >= 5x on the CPU at 16 seeds), then
-the same on CUDA when a GPU is present. Threads are fixed and printed. Times are the
-minimum over repeats after a warm-up run (the machine may be shared); quote ratios.
+one batch (the seed a tensor axis: batched matmuls; the CNN's convolutions as im2col
+and convolution-matrix products over the seed axis, :mod:`workbench.hj.quantize.conv`)
+and one seed at a time (the same function with one seed, looped in Python). Both
+include what ``train`` does per epoch besides the steps: the loss and accuracy of the
+deployed network on all 1797 digits, for every seed. It prints seed-steps/s for both
+and their ratio (goal: >= 5x on the CPU at 16 seeds), then the same on CUDA when a
+GPU is present. Threads are fixed and printed. Times are the minimum over repeats
+after a warm-up run (the machine may be shared); quote ratios.
 """
 
 from __future__ import annotations
@@ -43,7 +46,7 @@ def main() -> None:
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     seeds = args.seeds or (4 if args.quick else 16)
-    epochs, repeats = (1, 1) if args.quick else (2, 1)
+    epochs, repeats = (1, 1) if args.quick else (2, 3)
     print(f"torch {torch.__version__}, {torch.get_num_threads()} thread(s); BinaryRelax binary, "
           f"mini-batch 64, {epochs} epoch(s), float32")
     devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])

@@ -170,18 +170,53 @@ def test_a_batch_of_seeds_equals_the_seeds_one_by_one(network):
         np.testing.assert_allclose(b.weights.values, one.weights.values, rtol=0, atol=1e-9)
 
 
-def test_cnn_shapes_and_grouped_convolution_match_torch_nn():
-    params = [torch.stack(ps) for ps in zip(*[nets.init("cnn", torch.Generator().manual_seed(s), torch.float64)
-                                               for s in range(3)])]
-    params[1] = params[1] + 0.1  # non-zero biases
-    x = torch.rand(7, 64, dtype=torch.float64)
-    out = nets.logits("cnn", params, x)
-    assert out.shape == (3, 7, 10)
-    k1, c1, k2, c2, w3, b3 = (p[1] for p in params)
+def _cnn_reference(k1, c1, k2, c2, w3, b3, x):
+    """One seed's CNN in torch.nn.functional: conv2d, ReLU, max_pool2d (bias and ReLU before the pool)."""
     f = torch.nn.functional
-    h = f.max_pool2d(torch.relu(f.conv2d(x.reshape(7, 1, 8, 8), k1, c1, padding=1)), 2)
+    h = f.max_pool2d(torch.relu(f.conv2d(x.reshape(-1, 1, 8, 8), k1, c1, padding=1)), 2)
     h = f.max_pool2d(torch.relu(f.conv2d(h, k2, c2, padding=1)), 2)
-    torch.testing.assert_close(out[1], h.reshape(7, -1) @ w3.T + b3, rtol=1e-12, atol=1e-12)
+    return h.reshape(len(x), -1) @ w3.T + b3
+
+
+@pytest.mark.parametrize("shared", [True, False])
+def test_cnn_logits_and_gradients_match_torch_nn(shared):
+    """The batched matmul CNN (im2col, convolution matrix, window-major pool) is each seed's torch.nn CNN:
+    float64, so the only difference is summation order (a few ulps: tolerance 1e-12 relative)."""
+    s = 3
+    params = [torch.stack(ps) for ps in zip(*[nets.init("cnn", torch.Generator().manual_seed(i), torch.float64)
+                                               for i in range(s)])]
+    params[1], params[3] = params[1] + 0.1, params[3] - 0.05  # non-zero biases
+    params = [p.requires_grad_() for p in params]
+    gen = torch.Generator().manual_seed(1)
+    # shared: more images than one block (nets.SEED_IMAGES // s), so the blocks are stitched together
+    x = torch.rand(700, 64, dtype=torch.float64, generator=gen) if shared else \
+        torch.rand(s, 7, 64, dtype=torch.float64, generator=gen)
+    out = nets.logits("cnn", params, x)
+    assert out.shape == (s, len(x) if shared else 7, 10)
+    weight = torch.rand(out.shape, dtype=torch.float64, generator=gen)
+    grads = torch.autograd.grad((out * weight).sum(), params)
+    for i in range(s):
+        mine = [p[i].detach().clone().requires_grad_() for p in params]
+        ref = _cnn_reference(*mine, x if shared else x[i])
+        torch.testing.assert_close(out[i], ref, rtol=1e-12, atol=1e-12)
+        for g, g_ref in zip(grads, torch.autograd.grad((ref * weight[i]).sum(), mine)):
+            torch.testing.assert_close(g[i], g_ref, rtol=1e-12, atol=1e-12)
+
+
+def test_max_pool_sends_the_gradient_to_the_first_maximum_like_max_pool2d():
+    """Small integers make ties in most windows; the gradient must be max_pool2d's (row-major first maximum)."""
+    from workbench.hj.quantize.conv import pool
+    z = torch.randint(0, 3, (2, 3, 8, 8, 5), generator=torch.Generator().manual_seed(0)).double()
+    g = torch.randn(2, 3, 4, 4, 5, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
+    window_major = z.reshape(2, 3, 4, 2, 4, 2, 5).permute(0, 1, 3, 5, 2, 4, 6).contiguous().requires_grad_()
+    (grad,) = torch.autograd.grad((pool(window_major) * g).sum(), window_major)
+    plain = z.permute(0, 1, 4, 2, 3).reshape(6, 5, 8, 8).requires_grad_()  # (S C, B, H, W) for max_pool2d
+    ref = torch.nn.functional.max_pool2d(plain, 2)
+    (grad_ref,) = torch.autograd.grad((ref * g.permute(0, 1, 4, 2, 3).reshape(6, 5, 4, 4)).sum(), plain)
+    assert torch.equal(pool(window_major).permute(0, 1, 4, 2, 3).reshape(6, 5, 4, 4), ref)
+    grad = grad.permute(0, 1, 6, 4, 2, 5, 3).reshape(6, 5, 8, 8)  # back to (S C, B, H, W)
+    assert torch.equal(grad, grad_ref)
+    assert (z.reshape(2, 3, 4, 2, 4, 2, 5) == z.reshape(2, 3, 4, 2, 4, 2, 5).amax((3, 5), keepdim=True)).sum() > z.numel() / 4
 
 
 @pytest.mark.parametrize("kwargs,message", [
@@ -221,3 +256,30 @@ def test_loss_slice_passes_through_both_networks_and_its_envelope_lies_below(bin
     # Hopf-Lax invariants on the grid: u <= f, and min u = min f
     assert np.all(sl.envelope.values <= sl.loss.values + 1e-12)
     assert float(sl.envelope.min()) == pytest.approx(float(sl.loss.min()), abs=1e-12)
+
+
+def test_freed_memory_is_kept_so_a_batched_cnn_step_does_not_fault_its_activations_in_again():
+    """glibc's default thresholds hand a step's ~20 MB of freed activations back to the kernel, and the next step
+    faults them in again (~870 minor faults per step at 16 seeds, measured); with :func:`keep_freed_memory` the
+    warm steps reuse the heap. Bound: 100 faults per step over 20 warm steps (0-25 measured; 280-760 without)."""
+    import platform
+    import resource
+
+    from workbench.hj.quantize.heap import keep_freed_memory
+    if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
+        pytest.skip("mallopt thresholds are glibc's")
+    assert keep_freed_memory()
+    s = 16
+    params = [torch.stack(ps).requires_grad_() for ps in zip(*[nets.init("cnn", torch.Generator().manual_seed(i),
+                                                                         torch.float32) for i in range(s)])]
+    x = torch.rand(s, 64, 64, generator=torch.Generator().manual_seed(0))
+
+    def step():
+        torch.autograd.grad(nets.logits("cnn", params, x).square().sum(), params)
+
+    for _ in range(10):
+        step()
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    for _ in range(20):
+        step()
+    assert (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before) / 20 < 100

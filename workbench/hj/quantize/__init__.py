@@ -9,6 +9,7 @@ BinaryConnect; lambda grows by rho each step, and Phase II is BinaryConnect itse
 * :mod:`.sets` - Q (binary, ternary, k-bit uniform), exact projections with the optimal scale, BWN, TWN;
 * :mod:`.relax` - the relaxed prox and the continuation in lambda;
 * :mod:`.nets` - the digits MLP and a small CNN with a seed axis;
+* :mod:`.conv` - the CNN's convolutions and max pools as matmuls batched over the seeds;
 * :mod:`.train` - float / BinaryConnect / BinaryRelax trained for many seeds at once;
 * :mod:`.study` - the paper's Table 1 on these networks.
 """

@@ -2,7 +2,7 @@
 
 Every method trains the same network on the same data from the same seeds; all
 seeds of a method advance together: weights are tensors of shape ``(seeds, ...)``,
-one forward/backward pass (batched matmuls, grouped convolutions: :mod:`.nets`)
+one forward/backward pass (matmuls batched over the seed axis: :mod:`.nets`, :mod:`.conv`)
 serves every seed, and Adam (elementwise) keeps the seeds independent. Seed ``s``
 fixes its initial weights and its mini-batch order, so a batch of seeds gives the
 same networks as the same seeds trained one at a time.
@@ -37,6 +37,7 @@ import xarray as xr
 from ... import results, validate
 from ...runtime import resolve_device, resolve_dtype
 from . import nets
+from .heap import keep_freed_memory
 from .relax import Continuation, relaxed_prox
 from .sets import QuantSet, project, quant_set, twn
 
@@ -222,6 +223,7 @@ def train(network: str = "mlp", quantizer: str = "binary", bits: int = 1, method
     """
     cfg = check(network, quantizer, bits, methods, seeds, epochs, lr, batch_size, lambda0, rho, phase_switch)
     dev, dt = resolve_device(device), resolve_dtype(dtype)
+    keep_freed_memory()
     x_tr, y_tr, x_te, y_te = nets.data(dt, dev)
     layers = nets.LAYERS[cfg.network]
     hist = {k: np.full((len(cfg.methods), len(cfg.seeds), cfg.epochs), np.nan) for k in METRICS}
