@@ -62,10 +62,11 @@ def test_two_sessions_running_the_largest_jobs_do_not_starve_another(open_app, o
     p95 = float(np.percentile(latencies, 95))
     print(f"polite HJ slider beside two largest jobs: p50 {np.median(latencies):.3f} s, p95 {p95:.3f} s")
     assert all(still), "the large jobs finished before the check"
-    # answered within about a second each (a session queued behind the large jobs would wait minutes:
-    # 59 s without an update before the fair pools); measured p95 1.1 s on an unshared 2-core CI machine
-    # with three Chromium pages rendering beside the server, against the goal of 1 s
-    assert p95 < 2.0, latencies
+    # answered within a second each (a session queued behind the large jobs would wait minutes: 59 s without
+    # an update before the fair pools). Measured p95 0.31 s beside the two jobs (0.36 s with none) on a 2-core
+    # machine with three Chromium pages rendering beside the server; it was 1.1-1.7 s while every step
+    # re-rendered the 1-D plots instead of updating their data in place
+    assert p95 < 1.0, latencies
     assert console_errors == []
 
 

@@ -19,7 +19,11 @@ def test_t_slider_recomputes_envelopes_consistently(explorer):
     assert ds.t.values.tolist() == [1.0] and "u_beta" in ds  # viscous part follows the inviscid one
     assert np.all(ds.u.values <= u_small[0] + 1e-6)  # u non-increasing in t
     assert np.all(ds.u.values <= ds.f.values + 1e-6)
-    assert explorer._env.object is not None and "local entropy" in explorer.status.message
+    shown = explorer._env.sources  # the 1-D curves, updated in place: they hold the new result
+    np.testing.assert_array_equal(shown["u"].data["y"], ds.isel(t=0).u.values)
+    np.testing.assert_array_equal(shown["u_beta"].data["y"], ds.isel(t=0).u_beta.values)
+    assert explorer._env.renderers["u_beta"].visible and "t=1" in explorer._env.figure.title.text
+    assert "local entropy" in explorer.status.message
 
 
 def test_optimizers_and_click_set_the_tracked_start(explorer):

@@ -24,6 +24,7 @@ import xarray as xr
 
 from .. import results
 from ..ui import Explorer, in_server
+from ..ui.live_curves import LiveCurves
 from ..ui.live_image import LiveImage
 from . import paper, plots
 from .compare import compare_optimizers
@@ -82,11 +83,13 @@ class HJExplorer(Explorer):
         super().__init__(**params)
         self.smoothing: xr.Dataset | None = None
         self.optimization: xr.Dataset | None = None
-        self._env = pn.pane.HoloViews(None, sizing_mode="stretch_width", name="envelopes",
-                                      css_classes=["wb-hj-envelopes"])
-        self._prox = pn.pane.HoloViews(None, sizing_mode="stretch_width", name="prox",
-                                       css_classes=["wb-hj-prox"])
-        # 2-D maps are updated in place while t moves (see LiveImage); 1-D views are re-rendered
+        # the views that follow t are updated in place while it moves (LiveCurves, LiveImage)
+        c = plots.COLORS
+        self._env = LiveCurves("landscape and HJ envelopes", {
+            "f": ("landscape f", c["f"]), "u": ("u, Moreau", c["u"]), "u_beta": ("u, local entropy", c["u_beta"])},
+            "x", "f", css_classes=["wb-hj-envelopes"])
+        self._prox = LiveCurves("prox map", {"prox": ("prox_tf(x)", c["u"]), "identity": ("identity", "#aaaaaa")},
+                                "x", "prox_tf(x)", height=260, css_classes=["wb-hj-prox"])
         self._maps = {
             "f": LiveImage("landscape f", "f", css_classes=["wb-hj-map-f"]),
             "u": LiveImage("u, Moreau", "u", css_classes=["wb-hj-map-u"]),
@@ -201,10 +204,12 @@ class HJExplorer(Explorer):
         key, self._landscape_key = self._landscape_key, landscape_id(ds)
         new_landscape = self._landscape_key != key
         self._draw_envelopes(ds, new_landscape)
+        sel = ds.isel(t=-1)
         if ds.f.ndim == 1:
-            self._prox.object = plots.prox_map(ds)
+            x = ds.x.values
+            self._prox.update({"prox": (x, sel.prox_x.values), "identity": (x, x)},
+                              title=f"prox map (t={float(sel.t):.3g})")
         else:
-            sel = ds.isel(t=-1)
             xx, yy = np.meshgrid(ds.x.values, ds.y.values)
             disp = np.hypot(sel.prox_x.values - xx, sel.prox_y.values - yy)
             self._maps["prox"].update(ds.x.values, ds.y.values, disp,
@@ -216,11 +221,13 @@ class HJExplorer(Explorer):
 
     def _draw_envelopes(self, ds: xr.Dataset, new_landscape: bool, viscous_only: bool = False) -> None:
         """1-D: the curves, re-rendered; 2-D: f, u (and u_beta) maps, updated in place."""
-        if ds.f.ndim == 1:
-            self._env.object = plots.envelopes(ds)
-            return
         sel = ds.isel(t=-1)
-        x, y, t = ds.x.values, ds.y.values, float(sel.t)
+        x, t = ds.x.values, float(sel.t)
+        if ds.f.ndim == 1:
+            curves = {name: (x, sel[name].values) for name in ("f", "u", "u_beta") if name in sel}
+            self._env.update(curves, title=f"landscape and HJ envelopes (t={t:.3g})")
+            return
+        y = ds.y.values
         if new_landscape:
             self._maps["f"].update(x, y, ds.f.values, title=f"landscape f ({results.parameters(ds)['landscape']})")
         if not viscous_only:
@@ -230,7 +237,7 @@ class HJExplorer(Explorer):
             self._maps["u_beta"].update(x, y, sel.u_beta.values, title=f"u, local entropy (t={t:.3g}, beta={beta:g})")
 
     def _show_layout(self, ndim: int) -> None:
-        self._env.visible = self._prox.visible = ndim == 1
+        self._env.view.visible = self._prox.view.visible = ndim == 1
         self._maps_row.visible = self._maps["prox"].view.visible = ndim == 2
         self._maps["u_beta"].view.visible = bool(self.viscous)
 
