@@ -89,7 +89,7 @@ def step_error_view(errors: Mapping[str, tuple[np.ndarray, np.ndarray]]) -> hv.O
                                                                        backend="bokeh")
 
 
-def cloud_view(cloud: xr.Dataset, frame: int = -1, max_cells: int = 6) -> hv.Overlay:
+def cloud_view(cloud: xr.Dataset, frame: int = -1, max_cells: int = 4) -> hv.Overlay:
     """Particles of ``cloud`` at snapshot ``frame`` (unwrapped) over the streamlines ψ = const.
 
     The view spans the cloud's extent rounded out to whole cells, at most ``max_cells`` cells
@@ -111,7 +111,7 @@ def cloud_view(cloud: xr.Dataset, frame: int = -1, max_cells: int = 6) -> hv.Ove
     psi = stream_on(cloud, frame, X, Y)
     kx, ky = hv.Dimension("x", unit="length"), hv.Dimension("y", unit="length")
     image = hv.Image(psi, bounds=(x0, y0, x1, y1), kdims=[kx, ky], vdims=["psi"])
-    levels = np.linspace(psi.min(), psi.max(), 12)[1:-1] if np.ptp(psi) > 0 else 1
+    levels = np.linspace(psi.min(), psi.max(), 9)[1:-1] if np.ptp(psi) > 0 else 1
     stream = hv.operation.contours(image, levels=levels, filled=False).opts(
         color="gray", alpha=0.6, backend="bokeh").opts(color="gray", alpha=0.6, backend="matplotlib")
     inside = (x >= x0) & (x <= x1) & (y >= y0) & (y <= y1)
@@ -154,4 +154,4 @@ def realisation_speeds_view(periodic: xr.Dataset | None, stochastic: xr.Dataset 
     if not items:
         items = [hv.Curve([], kA, ks)]
     return hv.Overlay(items).opts(title="flame speed: periodic against stochastic oscillation",
-                                  legend_position="top_left").opts(min_height=300, responsive=True, backend="bokeh")
+                                  legend_position="bottom_right").opts(min_height=300, responsive=True, backend="bokeh")
