@@ -26,6 +26,7 @@ import panel as pn
 import param
 import xarray as xr
 
+from .. import budget
 from ..ui import Explorer
 from . import transport_plots as tp
 from .diffusivity import effective_diffusivity
@@ -37,6 +38,8 @@ from .solver import flame_speed
 SWEEP_AXES = ("d0", "A")
 CLOUD_FRAMES = 41
 CLOUD_PARTICLES = 1500
+MAX_SECONDS = 600.0  # the longest Run or Run fronts this view starts (estimated before)
+PARTICLE_RATE = 1.0e7  # particle-steps per second, float32 splitting, one thread (benchmarks/bench_transport.py)
 
 
 class TransportExplorer(Explorer):
@@ -109,15 +112,28 @@ class TransportExplorer(Explorer):
         if not values["front_A_max"] > values["front_A_min"]:
             raise ValueError(f"front_A_max must be larger than front_A_min; got {values['front_A_min']}, "
                              f"{values['front_A_max']}")
+        # particle-steps at the default step 0.05 (smaller for fast flows: the estimate errs short there)
+        sweep_s = values["n_points"] * values["particles"] * values["t_final"] / 0.05 / PARTICLE_RATE
+        if sweep_s > MAX_SECONDS:
+            raise ValueError(f"particles × t_final × n_points would take about {sweep_s / 60:.0f} minutes "
+                             f"(at most {MAX_SECONDS / 60:.0f}); lower particles, t_final or n_points")
+        # G-equation point-steps: N² per run, (1 + realisations) runs per amplitude, CFL 0.5 steps
+        # dt = 0.5 (2π/N) / (1 + A) over periods · 2π/ω
+        N, A = int(values["front_grid"]), float(values["front_A_max"])
+        steps = values["periods"] * 2 * math.pi / values["omega"] / (0.5 * 2 * math.pi / N / (1 + A))
+        front_s = N * N * (1 + values["realisations"]) * values["front_n_A"] * steps * 1.125 / budget.GEQUATION_RATE
+        if front_s > MAX_SECONDS:
+            raise ValueError(f"front_grid² × realisations × periods × front_n_A would take about "
+                             f"{front_s / 60:.0f} minutes (at most {MAX_SECONDS / 60:.0f}); lower one of them")
 
-    def _state(self, *names: str) -> dict[str, Any]:
-        return {n: getattr(self, n) for n in names}
+    def _state(self) -> dict[str, Any]:
+        return {n: getattr(self, n) for n in self.shared}
 
     # ---- D_eff sweep -----------------------------------------------------------------------------
 
     def values(self) -> np.ndarray:
         """The swept parameter's values: ``n_points`` log-spaced from ``lo`` to ``hi``."""
-        self.check_state(self._state("lo", "hi", "front_A_min", "front_A_max"))
+        self.check_state(self._state())
         return np.geomspace(float(self.lo), float(self.hi), int(self.n_points))
 
     def _options(self) -> dict[str, Any]:
@@ -227,7 +243,7 @@ class TransportExplorer(Explorer):
     def run_fronts(self) -> None:
         """s_T over A in the periodic and the stochastic oscillating flow (inviscid model)."""
         try:
-            self.check_state(self._state("lo", "hi", "front_A_min", "front_A_max"))
+            self.check_state(self._state())
         except ValueError as exc:
             self.status.error(exc)
             return
