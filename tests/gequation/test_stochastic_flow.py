@@ -2,6 +2,7 @@
 
 import json
 import math
+import os
 
 import numpy as np
 import pytest
@@ -115,3 +116,14 @@ def test_cli_speed_of_the_stochastic_flow(capsys):
     assert main(["gequation", "speed", "--flow", "stochastic", "--realisations", "0"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "realisations must be in [2, 1024]" in err[0]
+
+
+@pytest.mark.skipif(not os.environ.get("WORKBENCH_SLOW"), reason="about 20 s: set WORKBENCH_SLOW=1")
+def test_realisation_mean_error_covers_the_long_horizon_value():
+    """8 periods against 32 (same 8 realisations, 32²). Measured: A = 1.2: 1.3986 ± 0.0224 against
+    1.3815; A = 1.5: 1.5204 ± 0.0209 against 1.5056: gaps 0.017 and 0.015, inside the error bars
+    (of which the horizon bias of the mean <u> is 0.012 and 0.011)."""
+    kw = dict(omega=1.0, B=1.0, grid=32, n_frames=2, resolution_check=False, realisations=8)
+    short = flame_speed("inviscid", "stochastic", [1.2, 1.5], t_final=8 * 2 * np.pi, **kw)
+    long = flame_speed("inviscid", "stochastic", [1.2, 1.5], t_final=32 * 2 * np.pi, **kw)
+    assert np.all(np.abs(short.s_T.values - long.s_T.values) <= short.s_T_error.values)

@@ -13,11 +13,14 @@ its ⟨u⟩ over the window, :mod:`.estimator`):
     s_T        = (1/R) Σ_r s_r          (= the secant of the realisations' mean ⟨u⟩:
                                           they share the time grid)
     s_T_spread = std_r s_r (ddof 1),   s_T_sem = s_T_spread / √R,
-    s_T_error  = t_{0.975, R−1} · s_T_sem + (1/R) Σ_r bias_r + 4 ε max(|s_T|, s_l),
+    s_T_error  = t_{0.975, R−1} · s_T_sem + bias + 4 ε max(|s_T|, s_l),
 
-a 95% interval for the realisation mean plus the mean horizon bias (a
-systematic error, not averaged away). A realisation's window drift is part
-of its s_r's randomness, so it is in the spread and not added again.
+a 95% interval for the realisation mean plus the horizon bias, a systematic
+error that does not average away: the estimator's bias (:mod:`.estimator`)
+of the realisations' mean ⟨u⟩(t), whose secants are the means of theirs. Taken
+per realisation and averaged, |s_r − s_e,r| would add each realisation's
+random difference between two windows instead. A realisation's window drift
+is part of its s_r's randomness, so it is in the spread and not added again.
 ``converged`` is ``s_T_error ≤ rtol·max(|s_T|, s_l)``, which the re-run
 policy (:mod:`.rerun`) then applies to the point. A point with any failed
 realisation has NaN speeds and that realisation's error message.
@@ -58,10 +61,12 @@ def _split(values: np.ndarray, R: int) -> np.ndarray:
     return values.reshape(-1, R, *values.shape[1:])
 
 
-def realisation_mean(ds: xr.Dataset, problem: Problem, *, dim: str, rtol: float, eps: float) -> xr.Dataset:
+def realisation_mean(ds: xr.Dataset, problem: Problem, horizon_bias: torch.Tensor, *, dim: str, rtol: float,
+                     eps: float) -> xr.Dataset:
     """Reduce the points × realisations Dataset of :func:`.speed_dataset.speed_dataset` to points.
 
-    ``problem`` is the expanded one (its phase gives ``frame_phase``). Kept per realisation:
+    ``problem`` is the expanded one (its phase gives ``frame_phase``); ``horizon_bias`` per point is
+    the estimator's bias estimate from the realisations' mean ⟨u⟩(t). Kept per realisation:
     ``s_T_realisation`` and ``mean_u_realisation``; ``front`` and ``frame_phase`` are
     realisation 0's."""
     R = problem.flow.realisations
@@ -69,7 +74,7 @@ def realisation_mean(ds: xr.Dataset, problem: Problem, *, dim: str, rtol: float,
     mean = s.mean(1)
     spread = s.std(1, ddof=1)
     sem = spread / math.sqrt(R)
-    bias = _split(ds.s_T_horizon_bias.values, R).mean(1)
+    bias = horizon_bias.cpu().numpy()
     scale = np.maximum(np.abs(mean), problem.s_l)
     err = float(stats.t.ppf(0.975, R - 1)) * sem + bias + 4 * eps * scale
     first = {name: ((dim, *var.dims[1:]), _split(var.values, R)[:, 0], var.attrs)
@@ -86,7 +91,9 @@ def realisation_mean(ds: xr.Dataset, problem: Problem, *, dim: str, rtol: float,
         "s_T": ((dim,), mean, {**speed, "long_name": f"turbulent flame speed s_T (mean of {R} realisations)"}),
         "s_T_error": ((dim,), err, {**speed, "long_name": "uncertainty of s_T (95% of the realisation mean "
                                                           "+ horizon bias)"}),
-        "s_T_horizon_bias": ((dim,), bias, ds.s_T_horizon_bias.attrs),
+        "s_T_horizon_bias": ((dim,), bias, {**ds.s_T_horizon_bias.attrs,
+                                            "long_name": "estimated bias of s_T from the finite horizon "
+                                                         "(of the realisations' mean <u>)"}),
         "s_T_spread": ((dim,), spread, {**speed, "long_name": "standard deviation of s_T over realisations"}),
         "s_T_sem": ((dim,), sem, {**speed, "long_name": "standard error of the realisation mean"}),
         "converged": ((dim,), (err <= rtol * scale).astype(np.int8), ds.converged.attrs),

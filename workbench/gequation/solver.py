@@ -141,7 +141,12 @@ def flame_speed(model: str = "inviscid", flow: str = "cellular", A: Any = 1.0, *
         eps = float(torch.finfo(dtp).eps)
         est = estimate_speed(out["history"], sched.n_steps, sched.window_steps, sched.dt, prob.s_l, opt.rtol, eps)
         ds = speed_dataset(prob, sched, out, est, opt.n_samples, call, clock["elapsed"], dim, dev)
-        return realisation_mean(ds, prob, dim=dim, rtol=opt.rtol, eps=eps) if prob.flow.random else ds
+        if not prob.flow.random:
+            return ds
+        R = prob.flow.realisations  # the horizon bias of the mean, from the realisations' mean <u>(t)
+        mean = estimate_speed(out["history"].reshape(-1, R, out["history"].shape[1]).mean(1), sched.n_steps[::R],
+                              sched.window_steps[::R], sched.dt[::R], prob.s_l, opt.rtol, eps)
+        return realisation_mean(ds, prob, mean.horizon_bias, dim=dim, rtol=opt.rtol, eps=eps)
 
     if opt.t_final is None:
         ds = until_converged(run, setup.problem, opt.crossings, opt.max_crossings, dim)
