@@ -34,3 +34,14 @@ def test_cuda_compiled_batch_converges(mode, cpu_sweep):
     assert np.all(ds.s_T.values >= 1 - 1e-3) and np.all(ds.s_T.values <= 1 + ds.A.values)
     # both sweeps converged to rtol = 1% of the same limit (float32, different kernels and rounding)
     np.testing.assert_allclose(ds.s_T.values, cpu_sweep.s_T.values, rtol=1e-2)
+
+
+def test_cuda_stochastic_flow_equals_the_cpu():
+    # the phase paths are drawn on the host (numpy streams per realisation) and moved to the device:
+    # every realisation's s_T agrees with the fused CPU kernel's, float64
+    kw = dict(model="inviscid", flow="stochastic", A=[1.2, 1.5], grid=32, t_final=4 * 2 * np.pi,
+              realisations=3, dtype="float64", n_frames=2, resolution_check=False)
+    cpu = flame_speed(device="cpu", **kw)
+    gpu = flame_speed(device="cuda", **kw)
+    np.testing.assert_allclose(gpu.s_T_realisation.values, cpu.s_T_realisation.values, rtol=1e-8)
+    np.testing.assert_allclose(gpu.frame_phase.values, cpu.frame_phase.values, rtol=1e-12)

@@ -121,6 +121,29 @@ def test_inviscid_front_locks_into_the_flow_frequency():
     assert vis[1] - vis[0] > 0.02
 
 
+def test_stochastic_oscillation_has_no_plateau_where_the_periodic_one_locks():
+    # Liu, Xin & Yu (unsteady cellular flows, §5): replacing B sin ωt by a random phase of the
+    # same variance (the OU phase θ of random_phase) removes frequency locking. Same grid,
+    # horizon (8 periods) and A interval inside the periodic plateau: the periodic s_T moves by
+    # 2.3e-3 from A = 1.35 to 1.5 (both within 2e-3 of 1.5ω, observed 1.4988 and 1.5011), the
+    # stochastic one by 0.086 (6 realisations, observed paired t = 12.8). Realisation r is the
+    # same θ path at both amplitudes (common random numbers), so the differences are paired:
+    # a one-sided paired t-test of "s_T does not increase" at significance 0.001 rejects when
+    # the mean difference exceeds t_{0.999, R-1} = 5.89 standard errors.
+    from scipy import stats
+
+    A, R = [1.35, 1.5], 6
+    kw = dict(omega=1.0, B=1.0, grid=48, t_final=8 * 2 * np.pi, n_frames=2, resolution_check=False)
+    periodic = flame_speed("inviscid", "oscillating", A, **kw).s_T.values
+    stochastic = flame_speed("inviscid", "stochastic", A, realisations=R, seed=0, **kw)
+    assert np.all(np.abs(periodic - 1.5) < 2e-3)
+    diff = stochastic.s_T_realisation.values[1] - stochastic.s_T_realisation.values[0]
+    se = diff.std(ddof=1) / np.sqrt(R)
+    assert diff.mean() > stats.t.ppf(0.999, R - 1) * se
+    # and the rise is no rounding: ten times the periodic flow's change over the interval
+    assert diff.mean() > 10 * abs(periodic[1] - periodic[0])
+
+
 def test_viscous_and_curvature_slower_than_inviscid(cellular32):
     kw = dict(grid=32, crossings=6, dtype="float64", n_frames=2, d=0.2)
     vis = flame_speed("viscous", "cellular", 4.0, **kw)

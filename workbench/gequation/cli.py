@@ -1,6 +1,7 @@
 """``workbench gequation speed|sweep|diffusivity``: flame speeds and effective diffusivities from the shell.
 
     workbench gequation speed --model inviscid --flow cellular --amplitude 4 --grid 64 --json
+    workbench gequation speed --flow stochastic --amplitude 1.4 --realisations 16 --seed 0 --json
     workbench gequation sweep --model strain --flow cellular --amplitude 0.5:4:8 --d 1 --out s.nc
     workbench gequation diffusivity --flow shear --amplitude 1 --d0 1 --json
 """
@@ -41,6 +42,8 @@ def _solver_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--cfl", type=float, default=0.5, help="CFL number (default 0.5)")
     p.add_argument("--scheme", default="lax-friedrichs", choices=list(SCHEMES))
     p.add_argument("--profile", default=None, help="shear profile f(y), e.g. 'sin(y)+0.5*cos(2*y)'")
+    p.add_argument("--realisations", type=int, default=None,
+                   help="stochastic flow: realisations of the random phase per point (2-1024, default 16)")
     p.add_argument("--dtype", default=None, choices=["float32", "float64"])
     p.add_argument("--method", default="auto", choices=["auto", "numba", "torch"],
                    help="time step: fused numba kernel (CPU) or torch (default auto: numba on the CPU)")
@@ -69,7 +72,8 @@ def _solver_kwargs(args: argparse.Namespace) -> dict[str, Any]:
                 crossings=args.crossings, max_crossings=max_crossings, dt=args.dt,
                 cfl=args.cfl, scheme=args.scheme, profile=args.profile,
                 dtype=args.dtype, device=args.device, method=args.method,
-                compile={"yes": True, "no": False}.get(args.compile, args.compile))
+                compile={"yes": True, "no": False}.get(args.compile, args.compile),
+                realisations=args.realisations, seed=args.seed)
 
 
 def _speed(args: argparse.Namespace) -> int:
@@ -86,6 +90,9 @@ def _speed(args: argparse.Namespace) -> int:
                "flag": str(ds.flag.values) if "flag" in ds else "",
                "suggested_grid": int(ds.suggested_grid) if "suggested_grid" in ds else 0,
                "device": ds.attrs["device"], "elapsed_s": round(float(ds.attrs["elapsed_s"]), 3)}
+    if "s_T_spread" in ds:
+        summary.update(realisations=int(ds.attrs["realisations"]), seed=args.seed,
+                       s_T_spread=float(ds.s_T_spread), s_T_sem=float(ds.s_T_sem))
     return emit(summary, args, ds)
 
 
@@ -165,7 +172,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = sub.add_parser("speed", help="s_T of one model, flow and amplitude (one JSON object with --json)")
     p.add_argument("--amplitude", type=float, default=1.0, help="flow amplitude A (default 1)")
     _solver_args(p)
-    add_common(p, seed=False)
+    add_common(p)
     p.set_defaults(func=_speed)
 
     p = sub.add_parser("sweep", help="s_T over A (and d, omega, B lists) through the sweep runner")
@@ -174,7 +181,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--chunk-size", type=int, default=None, help="points per batch (default: a tenth)")
     p.add_argument("--checkpoint", default=None, help="folder for finished chunks (resumable)")
     p.add_argument("--client", default=None, help="dask: 'local' or a scheduler address")
-    add_common(p, seed=False)
+    add_common(p)
     p.set_defaults(func=_sweep)
 
     p = sub.add_parser("diffusivity", help="effective diffusivity D_eff of particles in a periodic flow "

@@ -43,7 +43,8 @@ one with that time step.
 from __future__ import annotations
 
 import math
-from typing import Any
+from collections.abc import Iterator
+from typing import Any, NamedTuple
 
 import numpy as np
 import torch
@@ -77,29 +78,31 @@ def stability_limit(flow: ParticleFlow, A: torch.Tensor, B: torch.Tensor, omega:
     return math.inf if rate == 0 else 1.0 / rate
 
 
-def effective_diffusivity(flow: str = "cellular", A: Any = 1.0, d0: Any = 0.1, *,
-                          B: Any = 1.0, omega: Any = 1.0, integrator: str = "splitting",
-                          particles: int = 20_000, batches: int = 10, t_final: float = 100.0,
-                          dt: float | None = None, window: float = 0.5, rtol: float | None = None,
-                          n_samples: int = 101, seed: int = 0, dtype: str | torch.dtype | None = None,
-                          device: Any = None, dim: str = "run") -> xr.Dataset:
-    """D_eff per direction of particles in ``flow`` (see the module docstring).
+class ParticleRun(NamedTuple):
+    """A validated particle computation: the flow, the batched parameters (arrays and (P, 1, 1)
+    tensors), the step and the layout of the particles."""
 
-    Parameters
-    ----------
-    flow : ``shear``, ``cellular``, ``oscillating``, ``stochastic`` or ``chaotic`` (:mod:`.particle_flows`).
-    A, d0, B, omega : flow amplitude A ≥ 0, molecular diffusivity D₀ > 0, oscillation B
-        and frequency ω > 0 of the time-dependent flows; scalars or 1-D sequences of one length
-        (a sequence is a batch, computed at once).
-    integrator : ``splitting`` (Wang–Xin–Zhang, structure preserving) or ``euler`` (Euler–Maruyama).
-    dtype : of the positions (default float32, :func:`workbench.runtime.resolve_dtype`); the
-        displacements' squares are averaged in float64.
-    particles, batches : particles in all, split into ``batches`` independent batches (≥ 2).
-    t_final, dt : horizon and time step (default ``min(0.05, 0.25 / max(L, ω))``; a step above
-        :func:`stability_limit` is refused).
-    window : late fraction of the horizon used by the estimator. rtol : requested relative
-        95% error; too few particles for it is refused. n_samples : MSD samples kept.
-    """
+    flow: ParticleFlow
+    params: dict[str, np.ndarray]
+    A: torch.Tensor
+    d0: torch.Tensor
+    B: torch.Tensor
+    omega: torch.Tensor
+    integrator: str
+    batches: int
+    per_batch: int
+    dt: float
+    n_steps: int
+    seed: int
+    dtype: torch.dtype
+    device: torch.device
+
+
+def prepare_particles(flow: str, A: Any, d0: Any, *, B: Any, omega: Any, integrator: str, particles: int,
+                      batches: int, t_final: float, dt: float | None, window: float, rtol: float | None,
+                      seed: int, dtype: Any, device: Any) -> ParticleRun:
+    """Check every argument of a particle computation (see :func:`effective_diffusivity`) before any
+    particle is allocated: one-line errors naming the parameter and its range."""
     flw = get_particle_flow(flow)
     validate.choice("integrator", integrator, INTEGRATORS)
     params = broadcast(A=A, d0=d0, B=B, omega=omega)
@@ -116,7 +119,6 @@ def effective_diffusivity(flow: str = "cellular", A: Any = 1.0, d0: Any = 0.1, *
     per_batch = particles // batches
     t_final = validate.number("t_final", t_final, lo=0.0, hi=1e6, lo_open=True)
     window = validate.number("window", window, lo=0.0, hi=1.0, lo_open=True, hi_open=True)
-    n_samples = validate.integer("n_samples", n_samples, lo=3, hi=10_001)
     seed = validate.integer("seed", seed, lo=0, hi=2**63 - 1)
     if rtol is not None:
         rtol = validate.positive("rtol", rtol)
@@ -143,51 +145,99 @@ def effective_diffusivity(flow: str = "cellular", A: Any = 1.0, d0: Any = 0.1, *
     itemsize = torch.finfo(dtp).bits // 8
     validate.memory_fits("particles × points", BYTES_PER_PARTICLE * itemsize * n_points * particles, dev)
 
+    return ParticleRun(flw, params, At, D0, Bt, om, integrator, batches, per_batch, dt, n_steps, seed, dtp, dev)
+
+
+def effective_diffusivity(flow: str = "cellular", A: Any = 1.0, d0: Any = 0.1, *,
+                          B: Any = 1.0, omega: Any = 1.0, integrator: str = "splitting",
+                          particles: int = 20_000, batches: int = 10, t_final: float = 100.0,
+                          dt: float | None = None, window: float = 0.5, rtol: float | None = None,
+                          n_samples: int = 101, seed: int = 0, dtype: str | torch.dtype | None = None,
+                          device: Any = None, dim: str = "run") -> xr.Dataset:
+    """D_eff per direction of particles in ``flow`` (see the module docstring).
+
+    Parameters
+    ----------
+    flow : ``shear``, ``cellular``, ``oscillating``, ``stochastic`` or ``chaotic`` (:mod:`.particle_flows`).
+    A, d0, B, omega : flow amplitude A ≥ 0, molecular diffusivity D₀ > 0, oscillation B
+        and frequency ω > 0 of the time-dependent flows; scalars or 1-D sequences of one length
+        (a sequence is a batch, computed at once).
+    integrator : ``splitting`` (Wang–Xin–Zhang, structure preserving) or ``euler`` (Euler–Maruyama).
+    dtype : of the positions (default float32, :func:`workbench.runtime.resolve_dtype`); the
+        displacements' squares are averaged in float64.
+    particles, batches : particles in all, split into ``batches`` independent batches (≥ 2).
+    t_final, dt : horizon and time step (default ``min(0.05, 0.25 / max(L, ω))``; a step above
+        :func:`stability_limit` is refused).
+    window : late fraction of the horizon used by the estimator. rtol : requested relative
+        95% error; too few particles for it is refused. n_samples : MSD samples kept.
+    """
+    run = prepare_particles(flow, A, d0, B=B, omega=omega, integrator=integrator, particles=particles,
+                            batches=batches, t_final=t_final, dt=dt, window=window, rtol=rtol, seed=seed,
+                            dtype=dtype, device=device)
+    n_samples = validate.integer("n_samples", n_samples, lo=3, hi=10_001)
+    flw, params, dt, n_steps, dev = run.flow, run.params, run.dt, run.n_steps, run.device
     call = dict(flow=flow, A=params["A"], d0=params["d0"], B=params["B"], omega=params["omega"],
                 integrator=integrator, particles=particles, batches=batches, t_final=t_final, dt=dt,
                 window=window, rtol=rtol, n_samples=n_samples, seed=seed)
     with results.timer() as clock:
-        msd, times = _run(flw, integrator, At, D0, Bt, om, batches, per_batch, n_steps, dt, n_samples,
-                          seed, dtp, dev)
+        msd, times = _run(run, n_samples)
     est = _estimate(msd, times, window)
     ds = _to_dataset(est, msd, times, params, call, dim, dev, clock["elapsed"], seed, n_steps * dt)
     scalar = all(np.ndim(v) == 0 for v in (A, d0, B, omega))
     return ds.isel({dim: 0}) if scalar else ds
 
 
-def _run(flow: ParticleFlow, integrator: str, A, D0, B, omega, batches: int, per_batch: int, n_steps: int,
-         dt: float, n_samples: int, seed: int, dtype, dev) -> tuple[torch.Tensor, np.ndarray]:
-    """Integrate; returns MSD (points, batches, samples, 2) per batch and the sample times."""
-    gen = runtime.generator(seed, dev)
-    shape = (batches, per_batch)
+def particle_steps(run: ParticleRun) -> Iterator[tuple[int, torch.Tensor, torch.Tensor, torch.Tensor | None]]:
+    """Integrate ``run``: yields ``(k, x, y, θ)`` after every step k = 0..n_steps (k = 0: the start).
+
+    Positions have shape (points, batches, per_batch), start uniformly on the cell (the same
+    for every point) and are not wrapped; θ (points, batches, 1) is the stochastic flow's phase
+    (None otherwise), one stationary path per (point, batch), common normals across points."""
+    flow, A, B, omega, dt, dtype, dev = run.flow, run.A, run.B, run.omega, run.dt, run.dtype, run.device
+    gen = runtime.generator(run.seed, dev)
+    shape = (run.batches, run.per_batch)
     two_pi = 2 * math.pi
     x0 = torch.rand(shape, generator=gen, dtype=dtype, device=dev) * two_pi
     y0 = torch.rand(shape, generator=gen, dtype=dtype, device=dev) * two_pi
     P = A.shape[0]
     x, y = x0.expand(P, *shape).clone(), y0.expand(P, *shape).clone()
-    kick = torch.sqrt(2 * D0 * dt)
+    kick = torch.sqrt(2 * run.d0 * dt)
     theta = None
-    if flow.stochastic:  # one stationary phase per (point, batch), common normals across points
-        xi = torch.randn(batches, 1, generator=gen, dtype=dtype, device=dev)
+    if flow.stochastic:
+        xi = torch.randn(run.batches, 1, generator=gen, dtype=dtype, device=dev)
         theta = (B.abs() / math.sqrt(2)) * xi
-    sample_steps = np.unique(np.round(np.linspace(0, n_steps, n_samples)).astype(int))
-    want = set(sample_steps.tolist())
-    msd = torch.zeros(P, batches, len(sample_steps), 2, dtype=torch.float64, device=dev)
-    j = 1
-    for k in range(1, n_steps + 1):
+    yield 0, x, y, theta
+    for k in range(1, run.n_steps + 1):
         xi = torch.randn((2, *shape), generator=gen, dtype=dtype, device=dev)
-        x, y = sde_step(integrator, flow, x, y, (k - 1) * dt, dt, A, B, omega, theta, kick, xi[0], xi[1])
+        x, y = sde_step(run.integrator, flow, x, y, (k - 1) * dt, dt, A, B, omega, theta, kick, xi[0], xi[1])
         if theta is not None:
             theta = ou_phase_step(theta, dt, B, omega,
-                                  torch.randn(batches, 1, generator=gen, dtype=dtype, device=dev))
+                                  torch.randn(run.batches, 1, generator=gen, dtype=dtype, device=dev))
+        if k % 200 == 0 and not bool(torch.isfinite(x).all() and torch.isfinite(y).all()):
+            raise FloatingPointError(f"particles left the finite numbers at t={k * dt:.4g} "
+                                     f"({run.integrator}, {flow.name} flow); lower dt")
+        yield k, x, y, theta
+
+
+def sample_steps(n_steps: int, n_samples: int) -> np.ndarray:
+    """The steps at which ``n_samples`` evenly spaced samples of a run fall (0 and n_steps included)."""
+    return np.unique(np.round(np.linspace(0, n_steps, n_samples)).astype(int))
+
+
+def _run(run: ParticleRun, n_samples: int) -> tuple[torch.Tensor, np.ndarray]:
+    """Integrate; returns MSD (points, batches, samples, 2) per batch and the sample times."""
+    steps = sample_steps(run.n_steps, n_samples)
+    want = set(steps.tolist())
+    msd = torch.zeros(run.A.shape[0], run.batches, len(steps), 2, dtype=torch.float64, device=run.device)
+    j = 0
+    for k, x, y, _theta in particle_steps(run):
+        if k == 0:
+            x0, y0 = x[0], y[0]
         if k in want:
             msd[:, :, j, 0] = ((x - x0) ** 2).mean(-1, dtype=torch.float64)
             msd[:, :, j, 1] = ((y - y0) ** 2).mean(-1, dtype=torch.float64)
             j += 1
-        if k % 200 == 0 and not bool(torch.isfinite(x).all() and torch.isfinite(y).all()):
-            raise FloatingPointError(f"particles left the finite numbers at t={k * dt:.4g} "
-                                     f"({integrator}, {flow.name} flow); lower dt")
-    return msd, sample_steps * dt
+    return msd, steps * run.dt
 
 
 def _secant(msd: torch.Tensor, times: np.ndarray, i: int, j: int) -> torch.Tensor:

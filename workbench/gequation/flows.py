@@ -11,6 +11,7 @@ name        V(x, y, t)
 cellular    A (−sin x cos y, cos x sin y)                                  (steady)
 oscillating A (−sin(x + B sin ωt) cos y, cos(x + B sin ωt) sin y)      (period 2π/ω)
 modulated   A (1 + B sin ωt) (−sin x cos y, cos x sin y)              (period 2π/ω)
+stochastic  A (−sin(x + θ(t)) cos y, cos(x + θ(t)) sin y)               (random)
 shear       (A f(y), 0), f = sin by default or a user profile            (steady)
 =========== ===================================================================
 
@@ -19,7 +20,11 @@ Cellular: ∂V₁/∂x = −A cos x cos y, ∂V₁/∂y = A sin x sin y = −∂
 Shear: ``a = 0``, ``b = A f'(y)/2`` (f' spectrally from the sampled profile).
 The oscillating flow is the one of Liu, Xin & Yu (2013, unsteady cellular
 flows); the modulated one is this package's choice of an amplitude-modulated
-cellular flow (B = 0 gives back the steady flow).
+cellular flow (B = 0 gives back the steady flow). The stochastic one replaces
+the phase ``B sin ωt`` of the oscillating flow by the Ornstein–Uhlenbeck phase
+θ(t) of :mod:`.random_phase` (same variance B²/2, correlation time 1/ω), as in
+Liu, Xin & Yu (2013, §5); each batch element carries its realisation's path
+(:mod:`.realisations` makes the batch points × realisations).
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ import torch
 
 from .grid import Grid
 from .profile import parse_profile
+from .random_phase import PhaseTable
 
 
 class FlowField(NamedTuple):
@@ -63,6 +69,12 @@ class Flow:
 
     name = "flow"
     time_periodic = False
+    random = False  # a random flow runs as a batch of realisations (:mod:`.realisations`)
+
+    @property
+    def steady(self) -> bool:
+        """The field does not change in time (computed once per run)."""
+        return not (self.time_periodic or self.random)
 
     def field(self, grid: Grid, t: torch.Tensor, A: torch.Tensor, B: torch.Tensor,
               omega: torch.Tensor) -> FlowField:
@@ -86,6 +98,15 @@ class Flow:
 
 def _col(v: torch.Tensor) -> torch.Tensor:
     return v.reshape(-1, 1, 1)
+
+
+def _shifted_cells(grid: Grid, A: torch.Tensor, shift: torch.Tensor) -> FlowField:
+    """``A(−sin ξ cos y, cos ξ sin y)``, ξ = x + shift (shift per batch element); a = −A cos ξ cos y."""
+    x, y = grid.xy
+    xi = x + _col(shift)
+    A = _col(A)
+    sx, cx, sy, cy = torch.sin(xi), torch.cos(xi), torch.sin(y), torch.cos(y)
+    return FlowField(-A * sx * cy, A * cx * sy, -A * cx * cy, torch.zeros_like(A))
 
 
 @dataclass(frozen=True)
@@ -117,11 +138,7 @@ class Oscillating(Flow):
     time_periodic = True
 
     def field(self, grid, t, A, B, omega):
-        x, y = grid.xy
-        xi = x + _col(B) * torch.sin(_col(omega) * _col(t))
-        A = _col(A)
-        sx, cx, sy, cy = torch.sin(xi), torch.cos(xi), torch.sin(y), torch.cos(y)
-        return FlowField(-A * sx * cy, A * cx * sy, -A * cx * cy, torch.zeros_like(A))
+        return _shifted_cells(grid, A, B * torch.sin(omega * t))
 
     def streamfunction(self, x, y, t, A, B, omega):
         return A * np.sin(x + B * np.sin(omega * t)) * np.sin(y)
@@ -146,6 +163,37 @@ class Modulated(Flow):
 
     def bounds(self, A, B):
         return Cellular().bounds(A.abs() * (1 + B.abs()), B)
+
+
+@dataclass(frozen=True)
+class Stochastic(Flow):
+    """Randomly oscillating cells ``V = A(−sin ξ cos y, cos ξ sin y)``, ``ξ = x + θ(t)``.
+
+    θ is the OU phase of :mod:`.random_phase`; ``phase`` holds each batch element's path
+    (set by :func:`.realisations.expand`), ``realisations`` and ``seed`` say which paths."""
+
+    realisations: int = 16
+    seed: int = 0
+    phase: PhaseTable | None = None
+    name = "stochastic"
+    random = True
+
+    def field(self, grid, t, A, B, omega):
+        if self.phase is None:
+            raise RuntimeError("the stochastic flow needs its phase paths (realisations.expand)")
+        return _shifted_cells(grid, A, self.phase.at(t.reshape(-1), B.reshape(-1), omega.reshape(-1)))
+
+    def period(self, omega):
+        """``2π/ω``, the periodic flow's: horizons and windows are whole multiples of it, so the
+        stochastic and the periodic flow are compared on the same time grid."""
+        return 2 * math.pi / omega
+
+    def streamfunction(self, x, y, t, A, B, omega, theta: float = 0.0):
+        """ψ at the phase ``theta`` (the realisation's θ(t), e.g. a Dataset's ``frame_phase``)."""
+        return A * np.sin(x + theta) * np.sin(y)
+
+    def bounds(self, A, B):
+        return Cellular().bounds(A, B)
 
 
 @dataclass(frozen=True)
@@ -207,7 +255,7 @@ class Shear(Flow):
         return f"shear f(y)={self.profile}"
 
 
-FLOWS = ("cellular", "shear", "oscillating", "modulated")
+FLOWS = ("cellular", "shear", "oscillating", "modulated", "stochastic")
 
 
 def get_flow(name: str, profile: str | None = None) -> Flow:
@@ -221,4 +269,5 @@ def get_flow(name: str, profile: str | None = None) -> Flow:
         return flow
     if profile:
         raise ValueError("profile is only used with flow='shear'")
-    return {"cellular": Cellular, "oscillating": Oscillating, "modulated": Modulated}[name]()
+    return {"cellular": Cellular, "oscillating": Oscillating, "modulated": Modulated,
+            "stochastic": Stochastic}[name]()

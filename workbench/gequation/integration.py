@@ -111,7 +111,7 @@ def integrate(problem: Problem, sched: Schedule, *, reinit: float | None = None,
     u = torch.zeros(nb, grid.n, grid.n, dtype=dtp, device=dev)
     offset = torch.zeros(nb, dtype=torch.float64, device=dev)
     history = torch.zeros(nb, n_max + 1, dtype=torch.float64, device=dev)
-    steady = problem.flow.period(problem.omega) is None
+    steady = problem.flow.steady
     field0 = problem.field(torch.zeros(nb, dtype=torch.float64, device=dev)) if steady else None
     heat = (heat_factor(grid, (problem.d * dt / 2).to(dtp)) if problem.implicit_viscous else None)
     step = make_step(problem, field0, dt, heat, fused=fused)

@@ -88,6 +88,14 @@ def velocity(waves: list[Wave], x: torch.Tensor, y: torch.Tensor) -> tuple[torch
     return vx, vy
 
 
+def stream_function(waves: list[Wave], x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """``ψ(x, y) = Σ_j c_j cos(k_j·x + φ_j)`` (for drawing streamlines)."""
+    psi = torch.zeros_like(x)
+    for w in waves:
+        psi = psi + w.c * torch.cos(phase(w, x, y))
+    return psi
+
+
 def phase(w: Wave, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """``k·x + φ`` (integer wave numbers, so the common ±1 and 0 cost no multiply)."""
     arg = None

@@ -151,8 +151,9 @@ def front_view(ds: xr.Dataset, frame: int = -1, flow: str = "cellular", profile:
     G = P[0] * X + P[1] * Y + uu
     A = float(ds.A) if "A" in ds.coords else 1.0
     fl = get_flow(flow, profile if flow == "shear" else None)
+    phase = {"theta": float(ds.frame_phase.isel(frame=frame))} if "frame_phase" in ds else {}  # random flows
     psi = fl.streamfunction(X, Y, t, A, float(ds.B) if "B" in ds.coords else 1.0,
-                            float(ds.omega) if "omega" in ds.coords else 1.0)
+                            float(ds.omega) if "omega" in ds.coords else 1.0, **phase)
     kd = [hv.Dimension("x", unit="length"), hv.Dimension("y", unit="length")]
     bounds = (x[0], y[0], x[-1], y[-1])
     stream = hv.operation.contours(hv.Image(psi, bounds=bounds, kdims=kd, vdims=["psi"]),

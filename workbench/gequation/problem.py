@@ -10,7 +10,7 @@ float64 tensors), the run's :class:`Settings` and the provenance ``call``.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -22,6 +22,7 @@ from .grid import Grid
 from .hamiltonians import SCHEMES
 from .models import Model, get_model
 from .parameters import broadcast
+from .random_phase import MAX_REALISATIONS
 from .reinit import check_direction
 from .time_stepping import cfl_time_step
 
@@ -67,7 +68,7 @@ class Problem:
         parts = [f"A={float(self.A[b]):g}"]
         if self.model.uses_d:
             parts.append(f"d={float(self.d[b]):g}")
-        if self.flow.time_periodic:
+        if not self.flow.steady:
             parts += [f"omega={float(self.omega[b]):g}", f"B={float(self.B[b]):g}"]
         return f"model={self.model.name}, flow={self.flow.name}, " + ", ".join(parts)
 
@@ -105,10 +106,16 @@ def prepare(model: str, flow: str, A: Any, *, d: Any, omega: Any, B: Any, s_l: f
             max_crossings: float, dt: float | None, cfl: float, scheme: str, diffusion: str, window: float,
             rtol: float, profile: str | None, reinit: float | None, n_frames: int, frame_grid: int,
             n_samples: int, dtype: Any, device: Any, method: str, compile: bool | str,
-            on_blowup: str) -> Setup:
+            on_blowup: str, realisations: int | None = None, seed: int = 0) -> Setup:
     """Validate the arguments of :func:`.solver.flame_speed` (see there) before any work."""
     mdl = get_model(model)
     flw = get_flow(flow, profile)
+    if flw.random:
+        flw = replace(flw, seed=validate.integer("seed", seed, lo=0, hi=2**63 - 1),
+                      realisations=flw.realisations if realisations is None else
+                      validate.integer("realisations", realisations, lo=2, hi=MAX_REALISATIONS))
+    elif realisations is not None:
+        raise ValueError(f"realisations is only used with flow='stochastic', not flow={flow!r}")
     s_l = validate.positive("s_l", s_l)
     n = validate.integer("grid", grid, lo=8, hi=4096)
     validate.choice("scheme", scheme, SCHEMES)
@@ -147,10 +154,10 @@ def prepare(model: str, flow: str, A: Any, *, d: Any, omega: Any, B: Any, s_l: f
         lo = {"A": 0.0, "d": 0.0, "omega": 0.0, "B": None}[k]
         for value in v:
             validate.number(k, value, lo=lo,
-                            lo_open=(k == "omega" and flw.time_periodic))
+                            lo_open=(k == "omega" and not flw.steady))
     dev = runtime.resolve_device(device)
     dtp = runtime.resolve_dtype(dtype)
-    nb = len(params["A"])
+    nb = len(params["A"]) * (flw.realisations if flw.random else 1)
     itemsize = torch.finfo(dtp).bits // 8
     validate.memory_fits("grid² × batch", BYTES_PER_POINT * itemsize * nb * n * n, dev)
 
@@ -161,6 +168,8 @@ def prepare(model: str, flow: str, A: Any, *, d: Any, omega: Any, B: Any, s_l: f
                 B=params["B"], s_l=s_l, direction=P, grid=n, t_final=t_final, crossings=crossings,
                 max_crossings=max_crossings, dt=dt, cfl=cfl, scheme=scheme, diffusion=diffusion, window=window, rtol=rtol,
                 profile=getattr(flw, "profile", None), reinit=reinit, dtype=str(dtp).replace("torch.", ""))
+    if flw.random:
+        call.update(realisations=flw.realisations, seed=flw.seed)
     validate.choice("compile", compile, COMPILE_CHOICES)
     use_numba = runtime.uses_numba(method, dev)
     call["method"] = "numba" if use_numba else "torch"

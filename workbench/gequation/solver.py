@@ -43,6 +43,7 @@ from .horizon import Schedule, schedule
 from .integration import BlowUpError, identity_rate, integrate, make_step, rhs
 from .models import MODELS
 from .problem import BYTES_PER_POINT, COMPILE_CHOICES, DIFFUSION, Problem, prepare
+from .realisations import expand, realisation_mean
 from .rerun import until_converged
 from .speed_dataset import speed_dataset
 
@@ -59,13 +60,13 @@ def flame_speed(model: str = "inviscid", flow: str = "cellular", A: Any = 1.0, *
                 reinit: float | None = None, n_frames: int = 9, frame_grid: int = 64,
                 n_samples: int = 201, dtype: str | torch.dtype | None = None, device: Any = None,
                 method: str = "auto", compile: bool | str = "auto", on_blowup: str = "raise", dim: str = "run",
-                resolution_check: bool = True) -> xr.Dataset:
+                resolution_check: bool = True, realisations: int | None = None, seed: int = 0) -> xr.Dataset:
     """Turbulent flame speed ``s_T`` of a G-equation model in a periodic flow.
 
     Parameters
     ----------
     model : ``inviscid``, ``viscous``, ``curvature``, ``strain`` or ``curvature-strain``.
-    flow : ``cellular``, ``shear``, ``oscillating`` or ``modulated`` (:mod:`.flows`).
+    flow : ``cellular``, ``shear``, ``oscillating``, ``modulated`` or ``stochastic`` (:mod:`.flows`).
     A, d, omega, B : flow amplitude A ≥ 0, model coefficient d ≥ 0
         (diffusivity / Markstein length), flow frequency ω > 0 and oscillation
         B of the time-periodic flows. Scalars or 1-D sequences of one length:
@@ -96,6 +97,10 @@ def flame_speed(model: str = "inviscid", flow: str = "cellular", A: Any = 1.0, *
     dim : name of the batch dimension (``run``; the sweep uses ``point``).
     resolution_check : also run on the grid half as fine (about 1/8 of the cost) for the
         resolution diagnostic, and flag points outside their proven bounds (:mod:`.diagnostics`).
+    realisations, seed : ``flow='stochastic'`` only: independent realisations of the phase θ
+        per point (2 to 1024, default 16), run as one batch, and the seed of their paths.
+        s_T is the realisation mean, with ``s_T_spread``, ``s_T_sem`` and ``s_T_realisation``
+        (:mod:`.realisations`).
 
     Returns
     -------
@@ -111,13 +116,16 @@ def flame_speed(model: str = "inviscid", flow: str = "cellular", A: Any = 1.0, *
                     t_final=t_final, crossings=crossings, max_crossings=max_crossings, dt=dt, cfl=cfl,
                     scheme=scheme, diffusion=diffusion, window=window, rtol=rtol, profile=profile,
                     reinit=reinit, n_frames=n_frames, frame_grid=frame_grid, n_samples=n_samples,
-                    dtype=dtype, device=device, method=method, compile=compile, on_blowup=on_blowup)
+                    dtype=dtype, device=device, method=method, compile=compile, on_blowup=on_blowup,
+                    realisations=realisations, seed=seed)
     opt, call = setup.settings, setup.call
     n, dtp, dev = setup.problem.grid.n, setup.problem.grid.dtype, setup.problem.grid.device
 
     def run(prob: Problem, crossings: float) -> xr.Dataset:
         sched = schedule(prob, t_final=opt.t_final, crossings=crossings, dt=opt.dt, cfl=opt.cfl,
                          window=opt.window)
+        if prob.flow.random:  # points × realisations, each with its phase path
+            prob, sched = expand(prob, sched)
         work = len(prob.A) * n * n * int(sched.n_steps.max())
         budget.fits("t_final", 16 * len(prob.A) * (int(sched.n_steps.max()) + 1), work, budget.GEQUATION_RATE, dev)
         wanted = opt.compile in (True, "reduce-overhead") or (opt.compile == "auto" and work > COMPILE_ABOVE)
@@ -130,9 +138,15 @@ def flame_speed(model: str = "inviscid", flow: str = "cellular", A: Any = 1.0, *
         errors = out["error"]
         if opt.on_blowup == "raise" and any(errors):
             raise BlowUpError("; ".join(e for e in errors if e))
-        est = estimate_speed(out["history"], sched.n_steps, sched.window_steps, sched.dt, prob.s_l, opt.rtol,
-                             float(torch.finfo(dtp).eps))
-        return speed_dataset(prob, sched, out, est, opt.n_samples, call, clock["elapsed"], dim, dev)
+        eps = float(torch.finfo(dtp).eps)
+        est = estimate_speed(out["history"], sched.n_steps, sched.window_steps, sched.dt, prob.s_l, opt.rtol, eps)
+        ds = speed_dataset(prob, sched, out, est, opt.n_samples, call, clock["elapsed"], dim, dev)
+        if not prob.flow.random:
+            return ds
+        R = prob.flow.realisations  # the horizon bias of the mean, from the realisations' mean <u>(t)
+        mean = estimate_speed(out["history"].reshape(-1, R, out["history"].shape[1]).mean(1), sched.n_steps[::R],
+                              sched.window_steps[::R], sched.dt[::R], prob.s_l, opt.rtol, eps)
+        return realisation_mean(ds, prob, mean.horizon_bias, dim=dim, rtol=opt.rtol, eps=eps)
 
     if opt.t_final is None:
         ds = until_converged(run, setup.problem, opt.crossings, opt.max_crossings, dim)

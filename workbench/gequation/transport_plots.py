@@ -5,6 +5,9 @@
 * :func:`msd_view` — the mean-square displacement per direction with the fitted slope 2 D_eff
   over the estimator's window.
 * :func:`step_error_view` — |D_eff(h) − D_ref| against the time step h for each integrator.
+* :func:`cloud_view` — a particle cloud at one snapshot over the flow's streamlines.
+* :func:`realisation_speeds_view` — s_T against A of the periodic and the stochastic flow: error
+  bars, and each realisation of the stochastic flow as a dot (the spread).
 """
 
 from __future__ import annotations
@@ -12,10 +15,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import holoviews as hv
+import holoviews.plotting.bokeh  # noqa: F401  registers bokeh (dashboards), the current backend
+import holoviews.plotting.mpl  # noqa: F401  registers matplotlib (export); bokeh stays current
 import numpy as np
 import xarray as xr
 
 from .diffusivity import DIRECTIONS
+from .particle_cloud import stream_on
 
 DIRECTION_COLORS = {"x": "#1f5f8b", "y": "#d1495b"}
 LABELS = {"A": ("A", "length/time"), "d0": ("D₀", "length²/time")}
@@ -81,3 +87,71 @@ def step_error_view(errors: Mapping[str, tuple[np.ndarray, np.ndarray]]) -> hv.O
     return hv.Overlay(items).opts(logx=True, logy=True, title="integrator error against step size",
                                   legend_position="bottom_right").opts(min_height=300, responsive=True,
                                                                        backend="bokeh")
+
+
+def cloud_view(cloud: xr.Dataset, frame: int = -1, max_cells: int = 4) -> hv.Overlay:
+    """Particles of ``cloud`` at snapshot ``frame`` (unwrapped) over the streamlines ψ = const.
+
+    The view spans the cloud's extent rounded out to whole cells, at most ``max_cells`` cells
+    (2π) each way; particles further out are not drawn."""
+    x = cloud.x.isel(frame=frame).values
+    y = cloud.y.isel(frame=frame).values
+    t = float(cloud.time.isel(frame=frame))
+    cell = 2 * np.pi
+
+    def span(v: np.ndarray) -> tuple[float, float]:
+        lo, hi = np.floor(np.percentile(v, 1) / cell), np.ceil(np.percentile(v, 99) / cell)
+        mid = 0.5 * (lo + hi)
+        half = min(max(hi - lo, 1) / 2, max_cells / 2)
+        return float(np.floor(mid - half) * cell), float(np.ceil(mid + half) * cell)
+
+    (x0, x1), (y0, y1) = span(x), span(y)
+    gx, gy = np.linspace(x0, x1, 161), np.linspace(y0, y1, 161)
+    X, Y = np.meshgrid(gx, gy)
+    psi = stream_on(cloud, frame, X, Y)
+    kx, ky = hv.Dimension("x", unit="length"), hv.Dimension("y", unit="length")
+    image = hv.Image(psi, bounds=(x0, y0, x1, y1), kdims=[kx, ky], vdims=["psi"])
+    levels = np.linspace(psi.min(), psi.max(), 9)[1:-1] if np.ptp(psi) > 0 else 1
+    stream = hv.operation.contours(image, levels=levels, filled=False).opts(
+        color="gray", alpha=0.6, backend="bokeh").opts(color="gray", alpha=0.6, backend="matplotlib")
+    inside = (x >= x0) & (x <= x1) & (y >= y0) & (y <= y1)
+    dots = hv.Scatter((x[inside], y[inside]), kx, ky).opts(color="#d1495b", size=2, alpha=0.6, backend="bokeh").opts(
+        color="#d1495b", s=2, alpha=0.6, backend="matplotlib")
+    title = f"particles at t = {t:.3g} over the streamlines ({cloud.attrs.get('flow', '')} flow)"
+    return (stream * dots).opts(title=title, xlim=(x0, x1), ylim=(y0, y1)).opts(
+        aspect="equal", backend="matplotlib").opts(min_height=320, responsive=True, data_aspect=1, backend="bokeh")
+
+
+def realisation_speeds_view(periodic: xr.Dataset | None, stochastic: xr.Dataset | None,
+                            locked: float | None = None) -> hv.Overlay:
+    """s_T against A: the periodic flow's and the stochastic flow's realisation mean, both with their
+    ``s_T_error`` bars, each realisation of the stochastic flow as a small dot, and a
+    ``locked`` reference level (e.g. 1.5ω) when given. Points with a ``flag`` are hollow."""
+    kA = hv.Dimension("A", label="flow amplitude A", unit="s_l")
+    ks = hv.Dimension("s_T", label="flame speed s_T", unit="s_l")
+    items: list = []
+    for ds, color, name in ((periodic, "#1f5f8b", "periodic B sin ωt"), (stochastic, "#d1495b", "stochastic θ(t)")):
+        if ds is None or ds.sizes.get("point", 0) == 0:
+            continue
+        A, s, e = ds.A.values, ds.s_T.values, ds.s_T_error.values
+        data = {"A": A, "s_T": s, "err": e}
+        flagged = np.array([bool(f) for f in ds.flag.values]) if "flag" in ds else np.zeros(len(A), bool)
+        items += [hv.Curve(data, kA, ks, label=name).opts(color=color),
+                  hv.ErrorBars(data, kA, [ks, "err"]).opts(color=color),
+                  hv.Scatter({k: v[~flagged] for k, v in data.items()}, kA, ks).opts(color=color)
+                  .opts(size=7, backend="bokeh"),
+                  hv.Scatter({k: v[flagged] for k, v in data.items()}, kA, ks, label=f"{name}: flagged").opts(
+                      color=color).opts(fill_alpha=0.0, size=9, backend="bokeh").opts(facecolors="none", edgecolors=color,
+                                                                                       backend="matplotlib")]
+        if "s_T_realisation" in ds:
+            r = ds.s_T_realisation.values
+            items.append(hv.Scatter({"A": np.repeat(A, r.shape[1]), "s_T": r.ravel()}, kA, ks,
+                                    label="realisations").opts(color=color, alpha=0.35, size=3, backend="bokeh")
+                         .opts(color=color, alpha=0.35, s=4, backend="matplotlib"))
+    if locked is not None:
+        items.append(hv.HLine(locked, label=f"locked: s_T = {locked:.3g}").opts(color="gray", line_dash="dotted",
+                                                                               backend="bokeh"))
+    if not items:
+        items = [hv.Curve([], kA, ks)]
+    return hv.Overlay(items).opts(title="flame speed: periodic against stochastic oscillation",
+                                  legend_position="bottom_right").opts(min_height=300, responsive=True, backend="bokeh")
