@@ -210,7 +210,7 @@ def test_late_delivery_of_a_superseded_job_keeps_the_newer_jobs_partial_views():
 
 
 def test_result_cache_is_lru_and_bounded():
-    from workbench.ui.cache import ResultCache
+    from workbench.cache import ResultCache
 
     cache = ResultCache(max_items=2)
     cache.put("a", 1)

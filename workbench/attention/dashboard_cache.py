@@ -11,7 +11,7 @@ from typing import Any
 import xarray as xr
 
 from .. import runtime
-from ..ui.cache import ResultCache
+from ..cache import ResultCache
 from .aggregates import MAX_FLOW_TOKENS, attention_flow, head_summary, rollout
 from .dispersion import dispersion
 from .model import attention_maps, model_qkv

@@ -34,7 +34,6 @@ those of :func:`.model.model_qkv` (a test checks equality).
 
 from __future__ import annotations
 
-import threading
 from typing import NamedTuple
 
 import numpy as np
@@ -42,6 +41,7 @@ import torch
 import xarray as xr
 
 from .. import results, runtime, validate
+from ..cache import ResultCache
 from .model import (HEAD_DIM, MAX_POSITIONS, MODEL_NAME, N_HEADS, N_LAYERS, LayerQKV, _forward_qkv, load_model,
                     load_tokenizer, model_path)
 from .texts import check_text
@@ -53,8 +53,7 @@ MAX_LONG_TOKENS = 8192
 """Tokens of a long input (16 full segments; Q, K, V of all layers in float32: about 230 MB)."""
 SEGMENTS_PER_BATCH = 8   # eager maps of one batch: 8 x 12 x 512^2 floats, about 100 MB
 
-_CACHE: dict[tuple, SegmentedQKV] = {}
-_LOCK = threading.Lock()
+SEGMENTED = ResultCache(max_items=4)  # segmented Q/K/V of recent long texts (float32 of 8192 tokens: ~230 MB)
 
 
 class SegmentedQKV(NamedTuple):
@@ -127,9 +126,9 @@ def segmented_qkv(text: str, *, size: int = MAX_SEGMENT, overlap: int = 0, devic
 def _segmented(ids: list[int], size: int, overlap: int, dev: torch.device, dt: torch.dtype,
                implementation: str) -> SegmentedQKV:
     key = (tuple(ids), size, overlap, str(dev), dt, implementation)
-    with _LOCK:
-        if key in _CACHE:
-            return _CACHE[key]
+    cached = SEGMENTED.get(key)
+    if cached is not None:
+        return cached
     starts = segment_starts(len(ids), size, overlap)
     item = torch.empty((), dtype=dt).element_size()
     n_in = len(starts) * (size + 2)
@@ -152,10 +151,7 @@ def _segmented(ids: list[int], size: int, overlap: int, dev: torch.device, dt: t
     q, k, v = (x[:, seg_t, :, pos_t].permute(1, 2, 0, 3).contiguous() for x in (q, k, v))  # (layer, head, n, d)
     tokens = tokenizer.convert_ids_to_tokens([tokenizer.cls_token_id, *ids, tokenizer.sep_token_id])
     out = SegmentedQKV(q, k, v, tokens, segment, position, starts)
-    with _LOCK:
-        if len(_CACHE) >= 4:
-            _CACHE.clear()
-        _CACHE[key] = out
+    SEGMENTED.put(key, out)
     return out
 
 

@@ -25,7 +25,7 @@ import xarray as xr
 
 from ..sweep import ChunkEvent
 from ..ui import Explorer
-from ..ui.cache import ResultCache
+from ..cache import ResultCache
 from . import paper, plots
 from .flows import FLOWS
 from .models import MODELS

@@ -24,7 +24,7 @@ import param
 import xarray as xr
 
 from .. import results
-from ..ui.cache import ResultCache
+from ..cache import ResultCache
 from ..ui.explorer import Explorer
 from . import data as gdata
 from . import plots

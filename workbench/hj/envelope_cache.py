@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import xarray as xr
 
 from .. import results
-from ..ui.cache import ResultCache
+from ..cache import ResultCache
 from .landscapes import from_formula, get
 from .smoothing import smooth_landscape
 

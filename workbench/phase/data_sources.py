@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..ui.cache import ResultCache
+from ..cache import ResultCache
 from . import study
 from .phantoms import from_image
 from .physics import Measurement, load

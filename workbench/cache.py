@@ -1,4 +1,4 @@
-"""A process-wide, thread-safe LRU store for finished results, shared by every session of a server.
+"""A process-wide, thread-safe LRU store for finished results (shared by every session of a server).
 
 ``pn.cache`` memoises a function call; the family widgets need to decide *after*
 a long job whether its result may be kept (a cancelled or partly failed sweep
