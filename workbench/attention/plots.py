@@ -123,11 +123,12 @@ def head_heatmap(m: xr.DataArray, title: str = "", label: str = "weight", querie
         opts["xticks"] = [(j, k_lab[j]) for j in range(n_k)]
     hooks = [named(name)] if name else []
     img = img.opts(cmap="viridis", colorbar=True, colorbar_opts={"title": label}, invert_yaxis=True, title=title, xrotation=90,
-                   **opts).opts(backend="bokeh", tools=["hover"], width=560, height=520, hooks=hooks)
+                   **opts).opts(backend="bokeh", tools=["hover"], width=560, height=520, hooks=hooks).opts(
+        backend="matplotlib", cmap="viridis", colorbar=True, invert_yaxis=True, xrotation=90, **opts)
     items = [img]
     if queries is not None:
         items.append(hv.HSpan(queries[0] - 0.5, queries[1] + 0.5).opts(color="white", alpha=0.15))
-    return hv.Overlay(items).opts(title=title)
+    return hv.Overlay(items).opts(title=title).opts(backend="matplotlib", title=title)
 
 
 def head_view(m: xr.DataArray, queries: tuple[int, int] | None = None, threshold: float = 0.02,
@@ -154,16 +155,19 @@ def head_view(m: xr.DataArray, queries: tuple[int, int] | None = None, threshold
                        kdims=["x0", "y0", "x1", "y1"], vdims=["weight"])
     segs = segs.opts(color="weight", cmap="Blues", clim=(0, 1)).opts(
         backend="bokeh", line_width=hv.dim("weight") * 6 + 0.3, alpha=0.8, tools=["hover"]).opts(
-        backend="matplotlib", linewidth=hv.dim("weight") * 3 + 0.2)
+        backend="matplotlib", color="weight", cmap="Blues", clim=(0, 1), linewidth=hv.dim("weight") * 3 + 0.2)
     left = hv.Labels((np.full(r, -0.02), yq, [q_lab[i] for i in range(q0, q1 + 1)]), vdims=["token"])
     right = hv.Labels((np.full(len(keys), 1.02), yk, [k_lab[j] for j in keys]), vdims=["token"])
-    left = left.opts(backend="bokeh", text_align="right", text_font_size="9pt")
-    right = right.opts(backend="bokeh", text_align="left", text_font_size="9pt")
+    left = left.opts(backend="bokeh", text_align="right", text_font_size="9pt").opts(
+        backend="matplotlib", horizontalalignment="right", fontsize=8)
+    right = right.opts(backend="bokeh", text_align="left", text_font_size="9pt").opts(
+        backend="matplotlib", horizontalalignment="left", fontsize=8)
     hooks = [named(name)] if name else []
-    return (segs * left * right).opts(
-        title=f"head view: queries {q0}-{q1} (lines: weight > {threshold})", xaxis=None, yaxis=None).opts(
+    title = f"head view: queries {q0}-{q1} (lines: weight > {threshold})"
+    return (segs * left * right).opts(title=title, xaxis=None, yaxis=None).opts(
         backend="bokeh", width=420, height=min(1600, max(320, 22 * height + 60)), xlim=(-0.8, 1.8),
-        hooks=hooks)
+        hooks=hooks).opts(backend="matplotlib", title=f"head view: queries {q0}-{q1}", xaxis=None, yaxis=None,
+                          xlim=(-0.8, 1.8))
 
 
 def head_view_keys(rows: np.ndarray, threshold: float = 0.02) -> list[int]:
