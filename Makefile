@@ -62,7 +62,7 @@ notebooks: install
 	WORKBENCH_QUICK=0 MPLBACKEND=Agg $(PY) -m workbench.notebook_run $(NOTEBOOKS)
 
 test: install-test
-	WORKBENCH_QUICK=1 MPLBACKEND=Agg $(PY) -m pytest -p no:cacheprovider --timeout=900 tests
+	WORKBENCH_QUICK=1 MPLBACKEND=Agg $(PY) -m pytest -p no:cacheprovider --timeout=900 --durations=15 tests
 
 bench: install
 	$(PY) -m pip install -q -e ".[bench]"

@@ -24,7 +24,7 @@ def test_app_loads_without_console_errors(open_app, console_errors, slug):
     entry = next(e for e in APPS if e.slug == slug)
     assert page.title() == entry.title
     page.locator(".wb-status").first.wait_for(state="attached", timeout=30_000)  # the Explorer's status line
-    canvas = page.locator("canvas").first  # a plot rendered with a size
+    canvas = page.locator("canvas:visible").first  # a plot rendered with a size (hidden views have none)
     canvas.wait_for(state="visible", timeout=60_000)
     box = canvas.bounding_box()
     assert box is not None and box["width"] > 50 and box["height"] > 50

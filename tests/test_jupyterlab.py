@@ -14,7 +14,8 @@ with every code cell executed, and checks:
 The explorers are then driven through the rendered controls: in ``01`` the HJ
 explorer's ``t`` slider (the envelope curves are read back from the page's Bokeh
 models), in ``00`` the same slider, where a plot of the user's own bound with
-``pn.bind`` must follow.
+``pn.bind`` must follow, in ``02`` the flame-speed explorer's Run (the s_T plot fills),
+in ``04`` the attention explorer's head slider (the enlarged map changes).
 """
 
 from __future__ import annotations
@@ -132,14 +133,18 @@ OUTPUTS_JS = """(mime) => {
 }"""
 
 # Count and sum of squares of the numbers in the ColumnDataSources of the page's Bokeh documents (all
-# columns, or those named): a fingerprint of what the plots show.
+# columns, or those named; images included): a fingerprint of what the plots show.
 PLOTTED_JS = """(names) => {
   let total = 0, n = 0;
+  const add = (v) => {  // numbers, and the arrays inside a column (an image is an array of values)
+    if (Number.isFinite(v)) { total += v * v; n += 1; }
+    else if (v && typeof v === 'object' && typeof v.length === 'number') for (const x of v) add(x);
+  };
   for (const doc of Bokeh.documents)
     for (const m of doc.all_models)
       if (m.constructor.__name__ === 'ColumnDataSource')
         for (const [k, col] of m.data.entries ? m.data.entries() : Object.entries(m.data))
-          if (!names || names.includes(k)) for (const v of col) if (Number.isFinite(v)) { total += v * v; n += 1; }
+          if (!names || names.includes(k)) add(col);
   return [n, total];
 }"""
 
@@ -211,6 +216,21 @@ def test_notebook_runs_and_renders_in_jupyterlab(page, jupyterlab, console_error
         move_t(page, 50)
         after = wait_changed(page, before, ["G"])
         assert before[0] > 0 and after[1] != before[1]
+        assert_clean(page.evaluate(OUTPUTS_JS, VIEW_MIME), name)
+    if name == "02_gequation.ipynb":  # the flame-speed explorer: Run fills the s_T(A) plot
+        before = plotted(page)
+        page.locator(".wb-gq-run button").first.click()
+        after = wait_changed(page, before, timeout=180_000)
+        assert after[0] > before[0]
+        assert_clean(page.evaluate(OUTPUTS_JS, VIEW_MIME), name)
+    if name == "04_attention.ipynb":  # the attention explorer: the next head, another enlarged map
+        before = plotted(page)
+        handle = page.locator(".wb-attention-head .noUi-handle").first
+        handle.scroll_into_view_if_needed()
+        handle.focus()
+        handle.press("ArrowRight")
+        after = wait_changed(page, before)
+        assert after[1] != before[1]
         assert_clean(page.evaluate(OUTPUTS_JS, VIEW_MIME), name)
     # after the controls moved too: nothing leaves 127.0.0.1 and the console stays clean (the status
     # line is a widget, so a new message does not re-send Panel's stylesheets with their CDN addresses)

@@ -8,6 +8,7 @@ import panel as pn
 import xarray as xr
 
 from .. import runtime
+from ..ui.text import TextView
 from . import plots
 from .dashboard_cache import cached_dispersion
 from .dispersion import DISPERSION_VARIANTS
@@ -45,7 +46,7 @@ class DispersionView:
                                             css_classes=["wb-attention-run-dispersion"])
         self.run_button.on_click(lambda _e: explorer.run_dispersion())
         self.pane = pn.pane.HoloViews(None, name="dispersion")
-        self.info = pn.pane.Str("", css_classes=["wb-attention-dispersion-info"])
+        self.info = TextView("", pre=True, css_classes=["wb-attention-dispersion-info"])
         n_slider = pn.widgets.DiscreteSlider.from_param(explorer.param.n, name="n", css_classes=["wb-attention-n"])
         metric = pn.widgets.RadioButtonGroup.from_param(explorer.param.metric, name="metric")
         self.panel = pn.Column(pn.Row(n_slider, metric), self.pane, self.info)

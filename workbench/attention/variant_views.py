@@ -7,6 +7,8 @@ import holoviews as hv
 import panel as pn
 import xarray as xr
 
+from ..ui.text import TextView
+
 from . import plots
 from .replace import replace_attention
 from .texts import SENTENCES
@@ -22,7 +24,7 @@ class ComparisonView:
         self.result: xr.Dataset | None = None
         self.full = pn.pane.HoloViews(None, name="full")
         self.var = pn.pane.HoloViews(None, name="variant")
-        self.info = pn.pane.Str("", css_classes=["wb-attention-compare-info"])
+        self.info = TextView("", pre=True, css_classes=["wb-attention-compare-info"])
         self.panel = pn.Column(self.info, pn.Row(self.full, self.var))
 
     def compare(self, qkv, text: str, layer: int, variant: str, window: int, mix: float) -> None:
@@ -87,7 +89,7 @@ class EffectView:
         self.effect: xr.Dataset | None = None
         self.sentences: xr.Dataset | None = None
         self.pane = pn.pane.HoloViews(None, name="effect")
-        self.info = pn.pane.Str("Press 'Run variant in the model'.", css_classes=["wb-attention-effect-info"])
+        self.info = TextView("Press 'Run variant in the model'.", pre=True, css_classes=["wb-attention-effect-info"])
         self.panel = pn.Column(self.info, self.pane)
 
     def show(self, value: tuple, variant: str) -> None:

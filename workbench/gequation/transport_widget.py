@@ -28,6 +28,7 @@ import xarray as xr
 
 from .. import budget
 from ..ui import Explorer
+from ..ui.text import TextView
 from . import transport_plots as tp
 from .diffusivity import effective_diffusivity
 from .particle_cloud import particle_cloud
@@ -99,7 +100,7 @@ class TransportExplorer(Explorer):
         self._cloud = pn.pane.HoloViews(None, sizing_mode="stretch_width", css_classes=["wb-tr-cloud"])
         self._front = pn.pane.HoloViews(tp.realisation_speeds_view(None, None), sizing_mode="stretch_width",
                                         css_classes=["wb-tr-front"])
-        self._summary = pn.pane.Markdown("Press Run: D_eff fills point by point.", css_classes=["wb-tr-summary"])
+        self._summary = TextView("Press Run: D_eff fills point by point.", markdown=True, css_classes=["wb-tr-summary"])
         self._sweep_runner = self.runner(self._sweep_done, pool="heavy")
         self._cloud_runner = self.runner(self._cloud_done)
         self._front_runner = self.runner(self._fronts_done, pool="heavy")

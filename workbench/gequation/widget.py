@@ -23,9 +23,10 @@ import panel as pn
 import param
 import xarray as xr
 
+from ..cache import ResultCache
 from ..sweep import ChunkEvent
 from ..ui import Explorer
-from ..cache import ResultCache
+from ..ui.text import TextView
 from . import paper, plots
 from .flows import FLOWS
 from .models import MODELS
@@ -84,7 +85,7 @@ class FlameSpeedExplorer(Explorer):
                                         css_classes=["wb-gq-front"])
         self._history = pn.pane.HoloViews(None, sizing_mode="stretch_width", name="history",
                                           css_classes=["wb-gq-history"])
-        self._summary = pn.pane.Markdown("Run a sweep, then click a point.", css_classes=["wb-gq-summary"])
+        self._summary = TextView("Run a sweep, then click a point.", markdown=True, css_classes=["wb-gq-summary"])
         self._runner = self.runner(self._finished, pool="heavy", on_error=self._failed)
         self._player = pn.widgets.Player(start=0, end=1, value=0, loop_policy="once",
                                          interval=400, css_classes=["wb-gq-player"], visible=False)

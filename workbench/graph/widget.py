@@ -26,6 +26,7 @@ import xarray as xr
 from .. import results
 from ..cache import ResultCache
 from ..ui.explorer import Explorer
+from ..ui.text import TextView
 from . import data as gdata
 from . import plots
 from .classify import METHODS, label_draws, one_hot
@@ -86,8 +87,8 @@ class GraphExplorer(Explorer):
         self._gl = pn.pane.HoloViews(None, sizing_mode="stretch_width", css_classes=["wb-graph-gl"])
         self._wnll = pn.pane.HoloViews(None, sizing_mode="stretch_width", css_classes=["wb-graph-wnll"])
         self._neighbours = pn.pane.HoloViews(None, css_classes=["wb-graph-neighbours"], width=820, height=160)
-        self._neighbours_text = pn.pane.Markdown("Click a point of the eigenmap to see its digit and neighbours.",
-                                                 css_classes=["wb-graph-neighbours-text"])
+        self._neighbours_text = TextView("Click a point of the eigenmap to see its digit and neighbours.",
+                                         markdown=True, css_classes=["wb-graph-neighbours-text"])
         self._snap_runner = self.runner(self._show_snapshot)
         self._study_runner = self.runner(self._study_done, pool="heavy")
         self.when_loaded(self.refresh)

@@ -26,6 +26,7 @@ from .. import results
 from ..ui import Explorer, in_server
 from ..ui.live_curves import LiveCurves
 from ..ui.live_image import LiveImage
+from ..ui.text import TextView
 from . import paper, plots
 from .compare import compare_optimizers
 from .envelope_cache import SmoothingKey, landscape_id
@@ -105,7 +106,7 @@ class HJExplorer(Explorer):
                                        css_classes=["wb-hj-trajectories"])
         self._hist = pn.pane.HoloViews(None, sizing_mode="stretch_width", name="histogram",
                                        css_classes=["wb-hj-histogram"])
-        self._summary = pn.pane.Markdown("", css_classes=["wb-hj-summary"])
+        self._summary = TextView("", markdown=True, css_classes=["wb-hj-summary"])
         self._tap: hv.streams.Tap | None = None
         # the inviscid pass takes milliseconds: no busy bar (toggling it costs more than the pass)
         self._env_runner = self.runner(self._show_smoothing, busy=False)

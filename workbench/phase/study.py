@@ -178,7 +178,8 @@ def compare(measurement: Measurement, algorithms_: Sequence[str] = ("oss", "gps"
     """Histogram study: every algorithm from the same ``runs`` random starts.
 
     ``callback(algorithm, chunk_dataset, fraction_done)`` is called after each
-    chunk. With ``cancel`` set, finished chunks are kept and returned. ``fft`` picks
+    chunk. With ``cancel`` set, finished chunks are kept and returned (``InterruptedError``
+    when none had finished). ``fft`` picks
     the FFT path (:func:`fft_for`); ``free_pixels`` (a fraction in (0, 0.2]) leaves that
     share of the pixels out of the fit and reports each run's free log-likelihood;
     ``shrinkwrap`` adds support updates to every algorithm; ``likelihood`` is GPS's fidelity.
@@ -222,6 +223,8 @@ def compare(measurement: Measurement, algorithms_: Sequence[str] = ("oss", "gps"
                 done += len(piece)
                 if callback is not None:
                     callback(name, ds, done / total)
+    if not any(pieces.values()):
+        raise InterruptedError("cancelled before any run finished")
     return assemble(pieces, measurement, physics, threshold=threshold, seed=seed, elapsed=clock["elapsed"],
                     params={"algorithms": list(algorithms_), "runs": runs, "iterations": iterations,
                             "seed": seed, "chunk": chunk, "threshold": threshold, "flux": measurement.flux,

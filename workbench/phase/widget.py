@@ -23,6 +23,7 @@ import param
 import xarray as xr
 
 from ..ui.explorer import Explorer
+from ..ui.text import TextView
 from . import metrics, paper, plots, resolution, study
 from .algorithms import ALGORITHMS, schedule
 from .fidelity import LIKELIHOODS
@@ -86,15 +87,15 @@ class PhaseRetrievalExplorer(Explorer):
                                             name="histograms", css_classes=["wb-phase-histograms"])
         self._tap: hv.streams.Tap | None = None
         self._gallery = pn.pane.HoloViews(None, sizing_mode="stretch_width", name="gallery")
-        self._gallery_info = pn.pane.Str("Click a histogram bar to see that algorithm's reconstructions in its bin.",
-                                         css_classes=["wb-phase-gallery-info"])
+        self._gallery_info = TextView("Click a histogram bar to see that algorithm's reconstructions in its bin.",
+                                      pre=True, css_classes=["wb-phase-gallery-info"])
         self._conv = pn.pane.HoloViews(None, sizing_mode="stretch_width", name="convergence")
         self._pattern = pn.pane.HoloViews(None, name="pattern")
-        self._data_info = pn.pane.Str("", css_classes=["wb-phase-data-info"])
+        self._data_info = TextView("", pre=True, css_classes=["wb-phase-data-info"])
         self._best = pn.pane.HoloViews(None, name="best")
         self._frc = pn.pane.HoloViews(None, sizing_mode="stretch_width", name="frc")
         self._prtf = pn.pane.HoloViews(None, sizing_mode="stretch_width", name="prtf")
-        self._table = pn.pane.Markdown("", css_classes=["wb-phase-table"])
+        self._table = TextView("", markdown=True, css_classes=["wb-phase-table"])
         self._runner = self.runner(self._finished, pool="heavy")
         self._upload = pn.widgets.FileInput(accept=".png,.jpg,.jpeg,.tif,.tiff,.bmp", multiple=False,
                                             css_classes=["wb-phase-upload"], sizing_mode="stretch_width")
@@ -189,8 +190,9 @@ class PhaseRetrievalExplorer(Explorer):
                 self._partial(pieces, m, physics, threshold, seed, fraction)
 
             self._runner.post(self.status.progress, 0.0, f"running {self.runs} starts of {', '.join(names)} ...")
-            ds = study.compare(m, names, callback=on_chunk, cancel=cancel, **kwargs)
-            if not any(pieces.values()):
+            try:
+                ds = study.compare(m, names, callback=on_chunk, cancel=cancel, **kwargs)
+            except InterruptedError:  # cancelled before any chunk finished
                 return None
             return ds, resolution.study_prtf(ds)  # aligned runs: computed here, off the session's loop
 

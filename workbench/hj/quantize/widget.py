@@ -23,6 +23,7 @@ import param
 import xarray as xr
 
 from ...ui.explorer import Explorer
+from ...ui.text import TextView
 from . import plots
 from .landscape import loss_slice
 from .nets import NETWORKS
@@ -66,7 +67,7 @@ class BinaryRelaxExplorer(Explorer):
         self._hist = pn.pane.HoloViews(None, sizing_mode="stretch_width", css_classes=["wb-br-hist"])
         self._relax = pn.pane.HoloViews(None, sizing_mode="stretch_width", css_classes=["wb-br-relax"])
         self._slice = pn.pane.HoloViews(None, sizing_mode="stretch_width", css_classes=["wb-br-slice"])
-        self._table = pn.pane.Str("", css_classes=["wb-br-table"])
+        self._table = TextView("", pre=True, css_classes=["wb-br-table"])
         self._draw_relaxation()
         self.status.info("Set Q and the continuation, then Train.")
 
