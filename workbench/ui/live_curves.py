@@ -13,17 +13,14 @@ they are drawn from the result data by the family's HoloViews plots.
 
 from __future__ import annotations
 
-from contextlib import nullcontext
 from typing import Any
 
 import numpy as np
 import panel as pn
 from bokeh.models import ColumnDataSource, HoverTool
 from bokeh.plotting import figure
-from panel.io.document import hold
 
-from .internals import writes_idle
-from .tasks import in_server
+from .live_image import one_message
 
 
 class LiveCurves(pn.viewable.Viewer):
@@ -55,7 +52,7 @@ class LiveCurves(pn.viewable.Viewer):
         unknown = set(curves) - set(self.sources)
         if unknown:
             raise ValueError(f"curves must be among {sorted(self.sources)}, got {sorted(unknown)}")
-        with hold() if in_server() and writes_idle(pn.state.curdoc) else nullcontext():
+        with one_message():
             for name, source in self.sources.items():
                 if name in curves:
                     x, y = curves[name]

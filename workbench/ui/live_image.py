@@ -30,6 +30,13 @@ from .tasks import in_server
 PALETTES = {"viridis": Viridis256, "magma": Magma256, "greys": Greys256}
 
 
+def one_message():
+    """Context for an in-place update of a live view's sources: served, and with the session's socket
+    idle, its changes go out as one patch message (Panel's ``hold``); otherwise one message each,
+    in order. Only for changes that create no model (holding is then safe)."""
+    return hold() if in_server() and writes_idle(pn.state.curdoc) else nullcontext()
+
+
 CONTOUR_POINTS = 128  # contours are traced on at most this many points per axis (plots are ~300 px)
 
 
@@ -95,7 +102,7 @@ class LiveImage(pn.viewable.Viewer):
         hx, hy = (x[-1] - x[0]) / max(len(x) - 1, 1), (y[-1] - y[0]) / max(len(y) - 1, 1)
         # served: the image, contours, colour range and title go out as one patch message (Panel's
         # hold), not one per changed property; no model is created here, so holding is safe
-        with hold() if in_server() and writes_idle(pn.state.curdoc) else nullcontext():
+        with one_message():
             self.image.data = {"image": [z], "x": [x[0] - hx / 2], "y": [y[0] - hy / 2],
                                "dw": [x[-1] - x[0] + hx], "dh": [y[-1] - y[0] + hy]}
             self.lines.data = contour_lines(x, y, z, self.levels)
