@@ -66,6 +66,7 @@ class LatestRunner:
         self._closed = False
         self._closed_at = 0.0
         self._generation = 0
+        self._handed_over = 0  # interactive results scheduled on the loop, still counted in flight
         self.completed = 0
         self.superseded = 0
 
@@ -85,6 +86,9 @@ class LatestRunner:
         self._closed = True
         self._closed_at = time.monotonic()
         self.cancel()
+        for _ in range(self._handed_over):  # deliveries the ended session's loop may never run
+            IN_FLIGHT.leave()
+        self._handed_over = 0
         dropped = self.pool.drop(self._owner)
         if self._busy or dropped:
             LOG.warning("workbench: session ended: its running job was told to stop, %d queued job(s) dropped",
@@ -160,7 +164,8 @@ class LatestRunner:
         try:
             self._finish(generation, ok, value)
         finally:
-            if counted:
+            if counted and self._handed_over:
+                self._handed_over -= 1
                 IN_FLIGHT.leave()
 
     def _deliver(self, ok: bool, value: Any) -> None:
@@ -212,6 +217,8 @@ class LatestRunner:
                         self._finish(generation, ok, value)
                     else:  # views are updated under the document lock, like any widget callback
                         handed_over = self._schedule(partial(self._finish_in_flight, generation, ok, value, counted))
+                        if counted and handed_over:
+                            self._handed_over += 1
                 finally:
                     if counted and not handed_over:
                         IN_FLIGHT.leave()
