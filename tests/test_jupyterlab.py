@@ -172,13 +172,33 @@ def assert_clean(cells: list[dict], name: str) -> None:
     assert not empty, f"{name}: views that did not render a canvas: {empty}"
 
 
-def move_t(page, steps: int) -> None:
-    """Press ArrowRight ``steps`` times on the HJ explorer's t slider (steps of 0.001)."""
-    handle = page.locator(".wb-hj-t .noUi-handle").first
-    handle.scroll_into_view_if_needed()
+# Panel's notebook comm manager (panel/models/comm_manager.ts) sends a page change to the kernel and then
+# holds later changes until the kernel acknowledges it, or until `timeout` (5 s) has passed and another change
+# comes. A change sent while the page renders is sometimes never acknowledged (seen in the attention
+# explorer's output under load), so a key pressed within 5 s of it waits for a second one: a user's first
+# slider step right after "run all" can show nothing. The test gives the page that time before it presses.
+COMM_HOLD_MS = 5_500
+
+
+def settle(page, selector: str):
+    """The control at ``selector``, scrolled into view, after the comm hold (COMM_HOLD_MS)."""
+    control = page.locator(selector).first
+    control.scroll_into_view_if_needed()
+    page.wait_for_timeout(COMM_HOLD_MS)
+    return control
+
+
+def press(page, selector: str, steps: int, settled: bool = False) -> None:
+    """Press ArrowRight ``steps`` times on the slider handle at ``selector`` (settled first unless it is)."""
+    handle = page.locator(selector).first if settled else settle(page, selector)
     handle.focus()
     for _ in range(steps):
         handle.press("ArrowRight")
+
+
+def move_t(page, steps: int) -> None:
+    """Press ArrowRight ``steps`` times on the HJ explorer's t slider (steps of 0.001)."""
+    press(page, ".wb-hj-t .noUi-handle", steps)
 
 
 def plotted(page, names: list[str] | None = None) -> list[float]:
@@ -218,17 +238,16 @@ def test_notebook_runs_and_renders_in_jupyterlab(page, jupyterlab, console_error
         assert before[0] > 0 and after[1] != before[1]
         assert_clean(page.evaluate(OUTPUTS_JS, VIEW_MIME), name)
     if name == "02_gequation.ipynb":  # the flame-speed explorer: Run fills the s_T(A) plot
+        run = settle(page, ".wb-gq-run button")
         before = plotted(page)
-        page.locator(".wb-gq-run button").first.click()
+        run.click()
         after = wait_changed(page, before, timeout=180_000)
         assert after[0] > before[0]
         assert_clean(page.evaluate(OUTPUTS_JS, VIEW_MIME), name)
     if name == "04_attention.ipynb":  # the attention explorer: the next head, another enlarged map
+        settle(page, ".wb-attention-head .noUi-handle")
         before = plotted(page)
-        handle = page.locator(".wb-attention-head .noUi-handle").first
-        handle.scroll_into_view_if_needed()
-        handle.focus()
-        handle.press("ArrowRight")
+        press(page, ".wb-attention-head .noUi-handle", 1, settled=True)
         after = wait_changed(page, before)
         assert after[1] != before[1]
         assert_clean(page.evaluate(OUTPUTS_JS, VIEW_MIME), name)
