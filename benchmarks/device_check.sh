@@ -115,6 +115,8 @@ step gpu-tests 200 python3 -m pytest -q -p no:cacheprovider --durations=20 "${TI
 
 # the open issues' GPU goals first, fastest first, so that a slow one cannot starve the others; the
 # G-equation one compiles the most; the envelopes (a resolved issue) last
+step bench_transport 90 python3 benchmarks/bench_transport.py --threads "$THREADS" "${QUICK[@]}"
+step bench_quantize 120 python3 benchmarks/bench_quantize.py --threads "$THREADS" "${QUICK[@]}"
 step bench_phase 100 python3 benchmarks/bench_phase.py --threads "$THREADS" "${QUICK[@]}"
 step bench_attention 150 python3 benchmarks/bench_attention.py --threads "$THREADS" "${QUICK[@]}"
 step bench_gequation 240 python3 benchmarks/bench_gequation.py --threads "$THREADS" --device cuda "${QUICK[@]}"

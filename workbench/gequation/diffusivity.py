@@ -38,6 +38,13 @@ Var(b² + 2ab)/E(b²)² = 2 + 4 Var a/Var b); a requested relative error
 A batch of points (amplitudes A, D₀, B, ω) shares one time step and the same
 random numbers (common random numbers): it equals its points computed one by
 one with that time step.
+
+Engines. On the CPU in float32 the steps run in the fused kernel of
+:mod:`.fused_particles` (its own counter-based normals); elsewhere (CUDA,
+float64) in torch, one operation at a time (:func:`particle_steps`). Both
+integrate the same flow with the same scheme; their random numbers differ, so
+their D_eff agree within the statistical error. ``engine`` in the result says
+which ran.
 """
 
 from __future__ import annotations
@@ -52,6 +59,7 @@ import xarray as xr
 from scipy import stats
 
 from .. import results, runtime, validate
+from . import fused_particles
 from .parameters import broadcast
 from .particle_flows import PARTICLE_FLOWS, ParticleFlow, get_particle_flow
 from .random_phase import ou_phase_step
@@ -62,6 +70,8 @@ MAX_PARTICLES = 10**8
 MAX_STEPS = 10**7
 BYTES_PER_PARTICLE = 8  # x, y, x0, y0, noise and temporaries, in units of the dtype size
 DEFAULT_DT = 0.05
+FUSED_CHUNK = 256  # steps per call of the fused kernel at most (its per-step flow tables stay small)
+ENGINES = ("auto", "fused", "torch")
 
 
 def brownian_relative_error(particles: int, window: float) -> float:
@@ -153,7 +163,7 @@ def effective_diffusivity(flow: str = "cellular", A: Any = 1.0, d0: Any = 0.1, *
                           particles: int = 20_000, batches: int = 10, t_final: float = 100.0,
                           dt: float | None = None, window: float = 0.5, rtol: float | None = None,
                           n_samples: int = 101, seed: int = 0, dtype: str | torch.dtype | None = None,
-                          device: Any = None, dim: str = "run") -> xr.Dataset:
+                          device: Any = None, dim: str = "run", engine: str = "auto") -> xr.Dataset:
     """D_eff per direction of particles in ``flow`` (see the module docstring).
 
     Parameters
@@ -170,21 +180,48 @@ def effective_diffusivity(flow: str = "cellular", A: Any = 1.0, d0: Any = 0.1, *
         :func:`stability_limit` is refused).
     window : late fraction of the horizon used by the estimator. rtol : requested relative
         95% error; too few particles for it is refused. n_samples : MSD samples kept.
+    engine : ``auto`` (the fused kernel on the CPU in float32, torch otherwise), ``fused`` or
+        ``torch`` (module docstring).
     """
     run = prepare_particles(flow, A, d0, B=B, omega=omega, integrator=integrator, particles=particles,
                             batches=batches, t_final=t_final, dt=dt, window=window, rtol=rtol, seed=seed,
                             dtype=dtype, device=device)
     n_samples = validate.integer("n_samples", n_samples, lo=3, hi=10_001)
+    fused = uses_fused(run, engine)
     flw, params, dt, n_steps, dev = run.flow, run.params, run.dt, run.n_steps, run.device
     call = dict(flow=flow, A=params["A"], d0=params["d0"], B=params["B"], omega=params["omega"],
                 integrator=integrator, particles=particles, batches=batches, t_final=t_final, dt=dt,
-                window=window, rtol=rtol, n_samples=n_samples, seed=seed)
+                window=window, rtol=rtol, n_samples=n_samples, seed=seed, engine=engine)
     with results.timer() as clock:
-        msd, times = _run(run, n_samples)
+        msd, times = (_run_fused if fused else _run)(run, n_samples)
     est = _estimate(msd, times, window)
     ds = _to_dataset(est, msd, times, params, call, dim, dev, clock["elapsed"], seed, n_steps * dt)
+    ds.attrs["engine"] = "fused" if fused else "torch"
     scalar = all(np.ndim(v) == 0 for v in (A, d0, B, omega))
     return ds.isel({dim: 0}) if scalar else ds
+
+
+def uses_fused(run: ParticleRun, engine: str = "auto") -> bool:
+    """Whether ``run`` goes through the fused CPU kernel (``engine`` auto: on the CPU in float32)."""
+    validate.choice("engine", engine, ENGINES)
+    fits = run.device.type == "cpu" and run.dtype == torch.float32
+    if engine == "fused" and not fits:
+        raise ValueError(f"engine='fused' runs on the CPU in float32, not {run.device.type} {run.dtype}; "
+                         "use engine='torch' or 'auto'")
+    return fits if engine == "auto" else engine == "fused"
+
+
+def start(run: ParticleRun, gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+    """Start positions ``(x0, y0)`` (batches, per_batch), uniform on the cell, and the stochastic flow's
+    stationary phase θ (points, batches, 1) (None for other flows), drawn from ``gen``."""
+    shape, dtype, dev = (run.batches, run.per_batch), run.dtype, run.device
+    x0 = torch.rand(shape, generator=gen, dtype=dtype, device=dev) * (2 * math.pi)
+    y0 = torch.rand(shape, generator=gen, dtype=dtype, device=dev) * (2 * math.pi)
+    theta = None
+    if run.flow.stochastic:
+        xi = torch.randn(run.batches, 1, generator=gen, dtype=dtype, device=dev)
+        theta = (run.B.abs() / math.sqrt(2)) * xi
+    return x0, y0, theta
 
 
 def particle_steps(run: ParticleRun) -> Iterator[tuple[int, torch.Tensor, torch.Tensor, torch.Tensor | None]]:
@@ -196,16 +233,10 @@ def particle_steps(run: ParticleRun) -> Iterator[tuple[int, torch.Tensor, torch.
     flow, A, B, omega, dt, dtype, dev = run.flow, run.A, run.B, run.omega, run.dt, run.dtype, run.device
     gen = runtime.generator(run.seed, dev)
     shape = (run.batches, run.per_batch)
-    two_pi = 2 * math.pi
-    x0 = torch.rand(shape, generator=gen, dtype=dtype, device=dev) * two_pi
-    y0 = torch.rand(shape, generator=gen, dtype=dtype, device=dev) * two_pi
+    x0, y0, theta = start(run, gen)
     P = A.shape[0]
     x, y = x0.expand(P, *shape).clone(), y0.expand(P, *shape).clone()
     kick = torch.sqrt(2 * run.d0 * dt)
-    theta = None
-    if flow.stochastic:
-        xi = torch.randn(run.batches, 1, generator=gen, dtype=dtype, device=dev)
-        theta = (B.abs() / math.sqrt(2)) * xi
     yield 0, x, y, theta
     for k in range(1, run.n_steps + 1):
         xi = torch.randn((2, *shape), generator=gen, dtype=dtype, device=dev)
@@ -238,6 +269,46 @@ def _run(run: ParticleRun, n_samples: int) -> tuple[torch.Tensor, np.ndarray]:
             msd[:, :, j, 1] = ((y - y0) ** 2).mean(-1, dtype=torch.float64)
             j += 1
     return msd, steps * run.dt
+
+
+def _run_fused(run: ParticleRun, n_samples: int) -> tuple[torch.Tensor, np.ndarray]:
+    """:func:`_run` through the fused CPU kernel: chunks of steps between samples (at most
+    :data:`FUSED_CHUNK`), the flow's coefficients tabulated per step (θ advanced in torch as in
+    :func:`particle_steps`), the normals the kernel's own (module docstring)."""
+    flow, dt = run.flow, run.dt
+    steps = sample_steps(run.n_steps, n_samples)
+    gen = runtime.generator(run.seed, run.device)
+    x0, y0, theta = start(run, gen)
+    P = run.A.shape[0]
+    x = x0.expand(P, *x0.shape).contiguous().numpy().copy()
+    y = y0.expand(P, *y0.shape).contiguous().numpy().copy()
+    xt, yt = torch.from_numpy(x), torch.from_numpy(y)  # views: the kernel moves them in place
+    kick = torch.sqrt(2 * run.d0 * dt).reshape(P).numpy()
+    shift = dt / 2 if run.integrator == "splitting" else 0.0  # the splitting takes coefficients at midpoints
+    msd = torch.zeros(P, run.batches, len(steps), 2, dtype=torch.float64)
+    done = 0
+    for j, target in enumerate(steps):
+        while done < target:
+            K = min(FUSED_CHUNK, target - done)
+            thetas = None
+            if theta is not None:
+                path = []
+                for _ in range(K):
+                    path.append(theta)
+                    theta = ou_phase_step(theta, dt, run.B, run.omega,
+                                          torch.randn(run.batches, 1, generator=gen, dtype=run.dtype))
+                thetas = torch.stack(path)
+            times = (done + torch.arange(K, dtype=torch.float64)) * dt + shift
+            coef, phase, kx, ky = fused_particles.wave_tables(flow, times, run.A, run.B, run.omega, thetas,
+                                                              run.batches)
+            fused_particles.advance(x, y, done, coef, phase, kx, ky, run.integrator, dt, kick, run.seed)
+            done += K
+            if not (np.isfinite(x).all() and np.isfinite(y).all()):
+                raise FloatingPointError(f"particles left the finite numbers at t={done * dt:.4g} "
+                                         f"({run.integrator}, {flow.name} flow); lower dt")
+        msd[:, :, j, 0] = ((xt - x0) ** 2).mean(-1, dtype=torch.float64)
+        msd[:, :, j, 1] = ((yt - y0) ** 2).mean(-1, dtype=torch.float64)
+    return msd, steps * dt
 
 
 def _secant(msd: torch.Tensor, times: np.ndarray, i: int, j: int) -> torch.Tensor:
