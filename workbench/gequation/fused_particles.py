@@ -150,7 +150,7 @@ def _block(x, y, first: int, k0: int, coef, phase, kx, ky, order, frac, splittin
                 y[i] += vy[i] + ny[i]
 
 
-@njit(parallel=True, **_FLAGS)
+@njit(parallel=True, nogil=True, **_FLAGS)  # the GIL is released: a served session keeps its event loop
 def _advance(x, y, k0: int, coef, phase, kx, ky, order, frac, splitting: bool, h, kick, key0, key1) -> None:
     P, R, N = x.shape
     blocks = (N + BLOCK - 1) // BLOCK
