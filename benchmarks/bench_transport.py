@@ -73,9 +73,8 @@ def fused_rate(integrator: str, n: int, steps: int) -> float:
     rng = np.random.default_rng(0)
     x = rng.uniform(0, 2 * math.pi, (1, 1, n)).astype(np.float32)
     y = rng.uniform(0, 2 * math.pi, (1, 1, n)).astype(np.float32)
-    shift = H / 2 if integrator == "splitting" else 0.0
-    coef, phase, kx, ky = fused_particles.wave_tables(flow, torch.arange(steps) * H + shift, A * one, one, one,
-                                                      None, 1)
+    coef, phase, kx, ky = fused_particles.wave_tables(flow, fused_particles.step_times(integrator, 0, steps, H),
+                                                      A * one, one, one, None, 1)
     kick = np.array([math.sqrt(2 * D0 * H)], np.float32)
     fused_particles.advance(x, y, 0, coef[:2], phase[:2], kx, ky, integrator, H, kick, 0)
     t0 = time.perf_counter()

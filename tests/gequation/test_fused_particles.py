@@ -62,8 +62,7 @@ def _setup(flow_name, integrator, P=2, R=3, n=1000, K=50, h=0.02, seed=0):
     gen = torch.Generator().manual_seed(seed)
     x0, y0 = torch.rand(R, n, generator=gen) * 6.28, torch.rand(R, n, generator=gen) * 6.28
     theta = torch.randn(K, P, R, 1, generator=gen) if flow.stochastic else None
-    times = torch.arange(K) * h + (h / 2 if integrator == "splitting" else 0.0)
-    tables = fp.wave_tables(flow, times, A, B, om, theta, R)
+    tables = fp.wave_tables(flow, fp.step_times(integrator, 0, K, h), A, B, om, theta, R)
     return flow, (A, B, om), x0, y0, theta, tables
 
 

@@ -224,6 +224,19 @@ def start(run: ParticleRun, gen: torch.Generator) -> tuple[torch.Tensor, torch.T
     return x0, y0, theta
 
 
+def next_phase(run: ParticleRun, theta: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+    """The stochastic flow's phase θ one step later (an exact OU step, one normal per batch from ``gen``)."""
+    xi = torch.randn(run.batches, 1, generator=gen, dtype=run.dtype, device=run.device)
+    return ou_phase_step(theta, run.dt, run.B, run.omega, xi)
+
+
+def check_finite(run: ParticleRun, x: torch.Tensor, y: torch.Tensor, k: int) -> None:
+    """Raise ``FloatingPointError`` (naming the step to lower) if a position is not finite after step k."""
+    if not bool(torch.isfinite(x).all() and torch.isfinite(y).all()):
+        raise FloatingPointError(f"particles left the finite numbers at t={k * run.dt:.4g} "
+                                 f"({run.integrator}, {run.flow.name} flow); lower dt")
+
+
 def particle_steps(run: ParticleRun) -> Iterator[tuple[int, torch.Tensor, torch.Tensor, torch.Tensor | None]]:
     """Integrate ``run``: yields ``(k, x, y, θ)`` after every step k = 0..n_steps (k = 0: the start).
 
@@ -242,11 +255,9 @@ def particle_steps(run: ParticleRun) -> Iterator[tuple[int, torch.Tensor, torch.
         xi = torch.randn((2, *shape), generator=gen, dtype=dtype, device=dev)
         x, y = sde_step(run.integrator, flow, x, y, (k - 1) * dt, dt, A, B, omega, theta, kick, xi[0], xi[1])
         if theta is not None:
-            theta = ou_phase_step(theta, dt, B, omega,
-                                  torch.randn(run.batches, 1, generator=gen, dtype=dtype, device=dev))
-        if k % 200 == 0 and not bool(torch.isfinite(x).all() and torch.isfinite(y).all()):
-            raise FloatingPointError(f"particles left the finite numbers at t={k * dt:.4g} "
-                                     f"({run.integrator}, {flow.name} flow); lower dt")
+            theta = next_phase(run, theta, gen)
+        if k % 200 == 0:
+            check_finite(run, x, y, k)
         yield k, x, y, theta
 
 
@@ -265,10 +276,15 @@ def _run(run: ParticleRun, n_samples: int) -> tuple[torch.Tensor, np.ndarray]:
         if k == 0:
             x0, y0 = x[0], y[0]
         if k in want:
-            msd[:, :, j, 0] = ((x - x0) ** 2).mean(-1, dtype=torch.float64)
-            msd[:, :, j, 1] = ((y - y0) ** 2).mean(-1, dtype=torch.float64)
+            _record(msd, j, x - x0, y - y0)
             j += 1
     return msd, steps * run.dt
+
+
+def _record(msd: torch.Tensor, j: int, dx: torch.Tensor, dy: torch.Tensor) -> None:
+    """Sample j of the MSD per (point, batch), averaged in float64."""
+    msd[:, :, j, 0] = (dx ** 2).mean(-1, dtype=torch.float64)
+    msd[:, :, j, 1] = (dy ** 2).mean(-1, dtype=torch.float64)
 
 
 def _run_fused(run: ParticleRun, n_samples: int) -> tuple[torch.Tensor, np.ndarray]:
@@ -280,11 +296,10 @@ def _run_fused(run: ParticleRun, n_samples: int) -> tuple[torch.Tensor, np.ndarr
     gen = runtime.generator(run.seed, run.device)
     x0, y0, theta = start(run, gen)
     P = run.A.shape[0]
-    x = x0.expand(P, *x0.shape).contiguous().numpy().copy()
-    y = y0.expand(P, *y0.shape).contiguous().numpy().copy()
-    xt, yt = torch.from_numpy(x), torch.from_numpy(y)  # views: the kernel moves them in place
+    x = x0.expand(P, *x0.shape).numpy().copy()  # a copy of its own: the kernel moves it in place
+    y = y0.expand(P, *y0.shape).numpy().copy()
+    xt, yt = torch.from_numpy(x), torch.from_numpy(y)  # torch views of the moving positions
     kick = torch.sqrt(2 * run.d0 * dt).reshape(P).numpy()
-    shift = dt / 2 if run.integrator == "splitting" else 0.0  # the splitting takes coefficients at midpoints
     msd = torch.zeros(P, run.batches, len(steps), 2, dtype=torch.float64)
     done = 0
     for j, target in enumerate(steps):
@@ -295,19 +310,15 @@ def _run_fused(run: ParticleRun, n_samples: int) -> tuple[torch.Tensor, np.ndarr
                 path = []
                 for _ in range(K):
                     path.append(theta)
-                    theta = ou_phase_step(theta, dt, run.B, run.omega,
-                                          torch.randn(run.batches, 1, generator=gen, dtype=run.dtype))
+                    theta = next_phase(run, theta, gen)
                 thetas = torch.stack(path)
-            times = (done + torch.arange(K, dtype=torch.float64)) * dt + shift
-            coef, phase, kx, ky = fused_particles.wave_tables(flow, times, run.A, run.B, run.omega, thetas,
-                                                              run.batches)
+            coef, phase, kx, ky = fused_particles.wave_tables(
+                flow, fused_particles.step_times(run.integrator, done, K, dt), run.A, run.B, run.omega, thetas,
+                run.batches)
             fused_particles.advance(x, y, done, coef, phase, kx, ky, run.integrator, dt, kick, run.seed)
             done += K
-            if not (np.isfinite(x).all() and np.isfinite(y).all()):
-                raise FloatingPointError(f"particles left the finite numbers at t={done * dt:.4g} "
-                                         f"({run.integrator}, {flow.name} flow); lower dt")
-        msd[:, :, j, 0] = ((xt - x0) ** 2).mean(-1, dtype=torch.float64)
-        msd[:, :, j, 1] = ((yt - y0) ** 2).mean(-1, dtype=torch.float64)
+            check_finite(run, xt, yt, done)
+        _record(msd, j, xt - x0, yt - y0)
     return msd, steps * dt
 
 

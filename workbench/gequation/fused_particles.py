@@ -188,6 +188,13 @@ def normals(particles: int, step: int, seed: int) -> tuple[np.ndarray, np.ndarra
     return out_x, out_y
 
 
+def step_times(integrator: str, first: int, count: int, h: float) -> torch.Tensor:
+    """The times at which steps ``first .. first + count − 1`` take the flow's coefficients: the step's start
+    for Euler–Maruyama (:func:`.sde.euler_map`), its midpoint for the splitting (:func:`.sde.flow_map`)."""
+    shift = h / 2 if integrator == "splitting" else 0.0
+    return (first + torch.arange(count, dtype=torch.float64)) * h + shift
+
+
 def wave_tables(flow: ParticleFlow, times: torch.Tensor, A: torch.Tensor, B: torch.Tensor, omega: torch.Tensor,
                 theta: torch.Tensor | None, batches: int
                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
