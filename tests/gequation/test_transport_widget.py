@@ -2,6 +2,8 @@
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from workbench.gequation.transport_widget import TransportExplorer
 
@@ -53,3 +55,15 @@ def test_bad_or_too_large_settings_are_refused_before_work(change, match):
         setattr(e, name, value)
     e.run()
     assert e.status.kind == "danger" and not e.points
+
+
+@settings(max_examples=300, deadline=None)
+@given(lo=st.floats(1e-4, 64.0), ratio=st.floats(1.0001, 1e6))
+def test_log_axis_ticks_are_few_sorted_and_inside_the_range(lo, ratio):
+    """The D_eff curve's log-axis ticks: 2 to 5 distinct round values inside the swept range, at any span."""
+    from workbench.gequation.transport_plots import log_ticks
+    hi = lo * ratio
+    ticks = log_ticks(lo, hi)
+    assert 2 <= len(ticks) <= 5
+    assert all(a < b for a, b in zip(ticks, ticks[1:]))
+    assert lo * (1 - 1e-5) <= ticks[0] and ticks[-1] <= hi * (1 + 1e-5)

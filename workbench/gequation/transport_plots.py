@@ -27,6 +27,31 @@ DIRECTION_COLORS = {"x": "#1f5f8b", "y": "#d1495b"}
 LABELS = {"A": ("A", "length/time"), "d0": ("D₀", "length²/time")}
 
 
+def log_ticks(lo: float, hi: float, most: int = 5) -> list[float]:
+    """Tick values for a log axis over ``[lo, hi]`` (``0 < lo``), at most ``most``: powers of ten, with 2 and 5
+    times them while that leaves at most ``most`` ticks, every other (third, ...) power over many decades; a
+    range too short for three powers or multiples gets evenly spaced round values."""
+    def rounded(ticks) -> list[float]:
+        return [float(f"{t:.3g}") for t in ticks]
+
+    if not hi > lo:
+        return rounded([lo])
+    k0, k1 = int(np.floor(np.log10(lo))), int(np.ceil(np.log10(hi)))
+    inside = [[m * 10.0 ** k for k in range(k0, k1 + 1) for m in mantissas
+               if lo * (1 - 1e-9) <= m * 10.0 ** k <= hi * (1 + 1e-9)] for mantissas in ((1, 2, 5), (1,))]
+    for ticks in inside:
+        if 3 <= len(ticks) <= most:
+            return rounded(ticks)
+    if len(inside[1]) > most:
+        return rounded(inside[1][::-(-len(inside[1]) // most)])
+    base = 10.0 ** np.floor(np.log10((hi - lo) / 2))
+    for step in (base, 2 * base, 5 * base, 10 * base):
+        ticks = np.arange(np.ceil(lo / step - 1e-9), np.floor(hi / step + 1e-9) + 1) * step
+        if len(ticks) <= most:
+            return [float(f"{t:.6g}") for t in ticks]
+    return rounded([lo, hi])
+
+
 def diffusivity_curve(ds: xr.Dataset, x: str = "d0", reference: tuple[float, float] | None = None,
                       label: str = "") -> hv.Overlay:
     """D_eff (both directions) against the sweep axis ``x`` (``A`` or ``d0``), log-log."""
@@ -53,8 +78,9 @@ def diffusivity_curve(ds: xr.Dataset, x: str = "d0", reference: tuple[float, flo
         items.append(hv.Curve({x: grid, "D_eff": c * grid**p}, kx, ky, label=f"{c:.2g}·{name}^{p:g}")
                      .opts(color="gray", line_dash="dotted", backend="bokeh"))
     return hv.Overlay(items).opts(logx=True, logy=True, title=f"effective diffusivity ({ds.attrs.get('flow', '')})",
-                                  legend_position="top_left").opts(min_height=300, responsive=True,
-                                                                   backend="bokeh")
+                                  legend_position="top_left", padding=0.05).opts(
+        min_height=300, responsive=True, xticks=log_ticks(xs.min(), xs.max()) if xs.min() > 0 else None,
+        backend="bokeh")
 
 
 def msd_view(ds: xr.Dataset) -> hv.Overlay:
@@ -117,7 +143,7 @@ def cloud_view(cloud: xr.Dataset, frame: int = -1, max_cells: int = 4) -> hv.Ove
     inside = (x >= x0) & (x <= x1) & (y >= y0) & (y <= y1)
     dots = hv.Scatter((x[inside], y[inside]), kx, ky).opts(color="#d1495b", size=2, alpha=0.6, backend="bokeh").opts(
         color="#d1495b", s=2, alpha=0.6, backend="matplotlib")
-    title = f"particles at t = {t:.3g} over the streamlines ({cloud.attrs.get('flow', '')} flow)"
+    title = f"particles at t = {t:.3g} ({cloud.attrs.get('flow', '')} flow, streamlines)"
     return (stream * dots).opts(title=title, xlim=(x0, x1), ylim=(y0, y1)).opts(
         aspect="equal", backend="matplotlib").opts(min_height=320, responsive=True, data_aspect=1, backend="bokeh")
 
@@ -153,5 +179,5 @@ def realisation_speeds_view(periodic: xr.Dataset | None, stochastic: xr.Dataset 
                                                                                backend="bokeh"))
     if not items:
         items = [hv.Curve([], kA, ks)]
-    return hv.Overlay(items).opts(title="flame speed: periodic against stochastic oscillation",
-                                  legend_position="bottom_right").opts(min_height=300, responsive=True, backend="bokeh")
+    return hv.Overlay(items).opts(title="flame speed: periodic vs stochastic",
+                                  legend_position="bottom_right", padding=0.05).opts(min_height=300, responsive=True, backend="bokeh")

@@ -10,6 +10,7 @@ BinaryConnect; lambda grows by rho each step, and Phase II is BinaryConnect itse
 * :mod:`.relax` - the relaxed prox and the continuation in lambda;
 * :mod:`.nets` - the digits MLP and a small CNN with a seed axis;
 * :mod:`.conv` - the CNN's convolutions and max pools as matmuls batched over the seeds;
+* :mod:`.fused_cnn` - the CNN's loss and gradient in one fused CPU pass (float32, seeds in parallel);
 * :mod:`.train` - float / BinaryConnect / BinaryRelax trained for many seeds at once;
 * :mod:`.study` - the paper's Table 1 on these networks.
 """

@@ -8,7 +8,9 @@ the CNN by matrix products batched over the seed axis (im2col for the first laye
 convolution's matrix for the second: :mod:`.conv`), so a batch of S seeds costs one
 matrix product per layer, not S. Each seed may see its own
 mini-batch (inputs of shape ``(S, B, 64)``) or all seeds the same data (``(N, 64)``:
-the first layer's patches are then taken once for all seeds). Weight matrices and
+the first layer's patches are then taken once for all seeds). On the CPU in float32 the
+trainer takes the CNN's loss and gradient from one fused pass instead (:mod:`.fused_cnn`),
+checked against this network. Weight matrices and
 kernels are quantized; biases stay in floating point (BinaryConnect, BWN, TWN).
 
 The CNN pools before it adds the bias and applies the ReLU: ``max_w relu(z_w + c) =

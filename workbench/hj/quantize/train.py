@@ -2,10 +2,11 @@
 
 Every method trains the same network on the same data from the same seeds; all
 seeds of a method advance together: weights are tensors of shape ``(seeds, ...)``,
-one forward/backward pass (matmuls batched over the seed axis: :mod:`.nets`, :mod:`.conv`)
-serves every seed, and Adam (elementwise) keeps the seeds independent. Seed ``s``
-fixes its initial weights and its mini-batch order, so a batch of seeds gives the
-same networks as the same seeds trained one at a time.
+one forward/backward pass (matmuls batched over the seed axis: :mod:`.nets`, :mod:`.conv`;
+the CNN on the CPU in float32: one fused pass, :mod:`.fused_cnn`) serves every seed, and
+Adam (elementwise) keeps the seeds independent. Seed ``s`` fixes its initial weights and
+its mini-batch order, so a batch of seeds gives the same networks as the same seeds
+trained one at a time.
 
 With float weights ``y`` (what the optimizer updates) and the weights ``x`` at which
 the gradient is taken (Yin et al., BinaryRelax, SIAM J. Imaging Sci. 2018, Alg. 1)::
@@ -36,7 +37,7 @@ import xarray as xr
 
 from ... import results, validate
 from ...runtime import resolve_device, resolve_dtype
-from . import nets
+from . import fused_cnn, nets
 from .heap import keep_freed_memory
 from .relax import Continuation, relaxed_prox
 from .sets import QuantSet, project, quant_set, twn
@@ -171,16 +172,28 @@ class _Run:
         perms = torch.stack([torch.randperm(n, generator=g) for g in self.gens]).to(x_train.device)
         for start in range(0, n - bsz + 1, bsz):
             idx = perms[:, start:start + bsz]
-            with torch.no_grad():
-                x = [w.detach().requires_grad_() for w in self.iterate(epoch)]
-            logits = nets.logits(self.cfg.network, x, x_train[idx])
-            loss = F.cross_entropy(logits.reshape(-1, 10), y_train[idx].reshape(-1), reduction="sum") / bsz
-            grads = torch.autograd.grad(loss, x)
+            grads = loss_gradient(self.cfg.network, self.iterate(epoch), x_train, idx, y_train)
             for y, g in zip(self.y, grads):
                 y.grad = g
             self.opt.step()
             if self.method == "binaryrelax" and not self.cfg.continuation.phase_two(epoch):
                 self.step += 1
+
+
+def loss_gradient(network: str, params: list[torch.Tensor], x: torch.Tensor, idx: torch.Tensor,
+                  y: torch.Tensor, fused: bool | None = None) -> list[torch.Tensor]:
+    """Gradient, with respect to each of ``params``, of the per-seed mini-batch cross-entropy on ``x[idx[s]]``
+    (summed over seeds, which leaves the seeds independent): by the fused pass (:mod:`.fused_cnn`) where it
+    applies (``fused=None``), otherwise (or ``fused=False``) by autograd through :func:`.nets.logits`."""
+    params = [p.detach() for p in params]
+    if fused is None:
+        fused = fused_cnn.applies(network, x.device, x.dtype)
+    if fused:
+        return fused_cnn.loss_and_grad(params, x, idx.contiguous(), y)[1]
+    params = [p.requires_grad_() for p in params]
+    logits = nets.logits(network, params, x[idx])
+    loss = F.cross_entropy(logits.reshape(-1, 10), y[idx].reshape(-1), reduction="sum") / idx.shape[1]
+    return list(torch.autograd.grad(loss, params))
 
 
 def _on_grid_fraction(x: list[torch.Tensor], q: list[torch.Tensor], layers, qset: QuantSet | None) -> torch.Tensor:
@@ -193,7 +206,10 @@ def _on_grid_fraction(x: list[torch.Tensor], q: list[torch.Tensor], layers, qset
 
 
 def evaluate(network: str, params: list[torch.Tensor], x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Per-seed mean cross-entropy and accuracy of batched weights on ``(x, y)``."""
+    """Per-seed mean cross-entropy and accuracy of batched weights on ``(x, y)`` (the CNN on the CPU in float32:
+    by the fused pass, :mod:`.fused_cnn`)."""
+    if fused_cnn.applies(network, x.device, x.dtype):
+        return fused_cnn.loss_and_accuracy([p.detach() for p in params], x, y)
     with torch.no_grad():
         logits = nets.logits(network, params, x)
         s = logits.shape[0]
