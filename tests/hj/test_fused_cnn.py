@@ -113,3 +113,17 @@ def test_the_fused_pass_serves_the_cnn_on_the_cpu_in_float32_only():
     assert not fused_cnn.applies("cnn", cpu, torch.float64)
     assert not fused_cnn.applies("mlp", cpu, torch.float32)
     assert not fused_cnn.applies("cnn", torch.device("cuda"), torch.float32)
+
+
+def test_two_sessions_may_run_the_pass_at_once():
+    """A served dashboard trains in several threads: concurrent calls give each caller its own result."""
+    from concurrent.futures import ThreadPoolExecutor
+    x, y, _, _ = nets.data(torch.float32, torch.device("cpu"))
+    jobs = [(_params(seed=s), torch.randint(0, len(x), (S, 64), generator=torch.Generator().manual_seed(s)))
+            for s in range(4)]
+    alone = [fused_cnn.loss_and_grad(p, x, i, y) for p, i in jobs]
+    with ThreadPoolExecutor(4) as pool:
+        together = list(pool.map(lambda job: fused_cnn.loss_and_grad(job[0], x, job[1], y), jobs * 5))
+    for k, (loss, grads) in enumerate(together):
+        ref_loss, ref_grads = alone[k % len(jobs)]
+        assert torch.equal(loss, ref_loss) and all(torch.equal(g, r) for g, r in zip(grads, ref_grads))
