@@ -25,14 +25,13 @@ import torch
 from bench_hj import best_time  # the benchmarks' shared timing loop (warm-up, then min over repeats)
 
 from workbench.hj.quantize import nets
-from workbench.hj.quantize.nets import data
 from workbench.hj.quantize.train import loss_gradient, train
 
 
 def row(network: str, seeds: int, epochs: int, batch_size: int, device: str, repeats: int) -> float:
     kw = dict(network=network, quantizer="binary", bits=1, methods=["binaryrelax"], epochs=epochs,
               batch_size=batch_size, device=device, dtype="float32")
-    n_train = len(data(torch.float32, torch.device("cpu"))[0])
+    n_train = len(nets.data(torch.float32, torch.device("cpu"))[0])
     steps = epochs * (n_train // batch_size)
     batched = best_time(lambda: train(seeds=seeds, **kw), repeats)
     looped = best_time(lambda: [train(seeds=[s], **kw) for s in range(seeds)], repeats)
@@ -46,7 +45,7 @@ def row(network: str, seeds: int, epochs: int, batch_size: int, device: str, rep
 def step_row(seeds: int, repeats: int) -> float:
     """One CNN training step's loss gradient for all seeds (mini-batch 64 each): the fused pass against the
     torch path (convolutions as batched matmuls, autograd), float32, same inputs."""
-    x, y = data(torch.float32, torch.device("cpu"))[:2]
+    x, y = nets.data(torch.float32, torch.device("cpu"))[:2]
     gen = torch.Generator().manual_seed(0)
     params = [torch.stack(p) for p in zip(*[nets.init("cnn", torch.Generator().manual_seed(s), torch.float32)
                                             for s in range(seeds)])]

@@ -14,22 +14,20 @@ import torch
 from workbench.hj.quantize import fused_cnn, nets
 from workbench.hj.quantize.train import evaluate, loss_gradient, train
 
+from .helpers import cnn_reference
+
 S = 3
 
 
 def _reference(params, x, labels):
     """Per-seed mean cross-entropy of the torch.nn CNN (float64) and its gradients."""
-    f = torch.nn.functional
     losses, grads = [], []
     for s in range(len(params[0])):
-        k1, c1, k2, c2, w3, b3 = [p[s].double().requires_grad_() for p in params]
-        xs = x[s].double() if x.ndim == 3 else x.double()
-        h = f.max_pool2d(torch.relu(f.conv2d(xs.reshape(-1, 1, 8, 8), k1, c1, padding=1)), 2)
-        h = f.max_pool2d(torch.relu(f.conv2d(h, k2, c2, padding=1)), 2)
-        logits = h.reshape(len(xs), -1) @ w3.T + b3
-        loss = f.cross_entropy(logits, labels[s] if labels.ndim == 2 else labels)
+        mine = [p[s].double().requires_grad_() for p in params]
+        logits = cnn_reference(*mine, x[s].double() if x.ndim == 3 else x.double())
+        loss = torch.nn.functional.cross_entropy(logits, labels[s] if labels.ndim == 2 else labels)
         losses.append(loss.detach())
-        grads.append(torch.autograd.grad(loss, [k1, c1, k2, c2, w3, b3]))
+        grads.append(torch.autograd.grad(loss, mine))
     return torch.stack(losses), [torch.stack(g) for g in zip(*grads)]
 
 

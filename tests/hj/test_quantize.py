@@ -13,6 +13,8 @@ from workbench.hj.quantize.relax import Continuation, relaxed_prox
 from workbench.hj.quantize.sets import nearest, project, quant_set, twn
 from workbench.hj.quantize.train import _Run, check, train
 
+from .helpers import cnn_reference
+
 SETS = [("binary", 1, 6), ("ternary", 2, 6), ("uniform", 1, 5), ("uniform", 2, 5), ("uniform", 4, 4)]
 
 
@@ -170,14 +172,6 @@ def test_a_batch_of_seeds_equals_the_seeds_one_by_one(network):
         np.testing.assert_allclose(b.weights.values, one.weights.values, rtol=0, atol=1e-9)
 
 
-def _cnn_reference(k1, c1, k2, c2, w3, b3, x):
-    """One seed's CNN in torch.nn.functional: conv2d, ReLU, max_pool2d (bias and ReLU before the pool)."""
-    f = torch.nn.functional
-    h = f.max_pool2d(torch.relu(f.conv2d(x.reshape(-1, 1, 8, 8), k1, c1, padding=1)), 2)
-    h = f.max_pool2d(torch.relu(f.conv2d(h, k2, c2, padding=1)), 2)
-    return h.reshape(len(x), -1) @ w3.T + b3
-
-
 @pytest.mark.parametrize("shared", [True, False])
 def test_cnn_logits_and_gradients_match_torch_nn(shared):
     """The batched matmul CNN (im2col, convolution matrix, window-major pool) is each seed's torch.nn CNN:
@@ -197,7 +191,7 @@ def test_cnn_logits_and_gradients_match_torch_nn(shared):
     grads = torch.autograd.grad((out * weight).sum(), params)
     for i in range(s):
         mine = [p[i].detach().clone().requires_grad_() for p in params]
-        ref = _cnn_reference(*mine, x if shared else x[i])
+        ref = cnn_reference(*mine, x if shared else x[i])
         torch.testing.assert_close(out[i], ref, rtol=1e-12, atol=1e-12)
         for g, g_ref in zip(grads, torch.autograd.grad((ref * weight[i]).sum(), mine)):
             torch.testing.assert_close(g[i], g_ref, rtol=1e-12, atol=1e-12)

@@ -233,7 +233,8 @@ def loss_and_accuracy(params: list[torch.Tensor], x: torch.Tensor,
     s, n = len(p[0]), len(x)
     idx = np.tile(np.arange(n), (s, 1))  # a plain array: one compiled signature serves training and evaluation
     loss, correct = np.empty(s, _f), np.empty(s, np.int64)
-    _pass(x.numpy(), idx, labels.numpy(), *p, _f(1 / n), False, loss, correct, *p)
+    unused = [np.empty_like(a) for a in p]  # gradient outputs: not written without backward
+    _pass(x.numpy(), idx, labels.numpy(), *p, _f(1 / n), False, loss, correct, *unused)
     return torch.from_numpy(loss), torch.from_numpy(correct / n).to(torch.float32)
 
 

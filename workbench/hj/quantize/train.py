@@ -209,7 +209,7 @@ def evaluate(network: str, params: list[torch.Tensor], x: torch.Tensor, y: torch
     """Per-seed mean cross-entropy and accuracy of batched weights on ``(x, y)`` (the CNN on the CPU in float32:
     by the fused pass, :mod:`.fused_cnn`)."""
     if fused_cnn.applies(network, x.device, x.dtype):
-        return fused_cnn.loss_and_accuracy([p.detach() for p in params], x, y)
+        return fused_cnn.loss_and_accuracy(params, x, y)
     with torch.no_grad():
         logits = nets.logits(network, params, x)
         s = logits.shape[0]
