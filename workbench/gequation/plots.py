@@ -27,7 +27,7 @@ COLORS = {"inviscid": "#1f5f8b", "viscous": "#d1495b", "curvature": "#edae49",
 VIEWS = ("s_T vs A", "log-log", "s_T vs A/log A")
 
 
-def _both(obj, **opts):
+def both_backends(obj, **opts):
     """The same options on both backends (colors, log axes)."""
     return obj.opts(backend="bokeh", **opts).opts(backend="matplotlib", **opts)
 
@@ -87,8 +87,8 @@ def speed_curves(ds: xr.Dataset, view: str = "s_T vs A",
         plain, marked = ok & (flag == ""), ok & (flag != "")
         data = lambda m: {"x": x[m], "s_T": s[m], "err": e[m], "A": A[m], "model": [model] * int(m.sum()),  # noqa: E731
                           "flag": list(flag[m])}
-        items.append(_both(hv.Curve(data(plain), kx, ky, label=model), color=color))
-        items.append(_both(hv.ErrorBars(data(ok), kx, [ky, "err"]), color=color))
+        items.append(both_backends(hv.Curve(data(plain), kx, ky, label=model), color=color))
+        items.append(both_backends(hv.ErrorBars(data(ok), kx, [ky, "err"]), color=color))
         items.append(hv.Scatter(data(plain), kx, [ky, "A", "model"]).opts(color=color, size=7, backend="bokeh")
                      .opts(tools=["tap", "hover"], backend="bokeh").opts(color=color, backend="matplotlib"))
         if marked.any():
@@ -105,14 +105,14 @@ def speed_curves(ds: xr.Dataset, view: str = "s_T vs A",
         if np.isfinite(a):
             xa = view_x(np.array([a]), view)[0]
             if np.isfinite(xa):
-                line = _both(hv.VLine(xa), color=COLORS.get(model, "black"))
+                line = both_backends(hv.VLine(xa), color=COLORS.get(model, "black"))
                 items.append(line.opts(line_dash="dashed", backend="bokeh").opts(linestyle="--",
                                                                                  backend="matplotlib"))
     if not items:
         items = [hv.Curve([], kx, ky)]
     overlay = hv.Overlay(items).opts(title="turbulent flame speed", show_legend=True)
     if view == "log-log":
-        overlay = _both(overlay, logx=True, logy=True)
+        overlay = both_backends(overlay, logx=True, logy=True)
     return overlay.opts(responsive=True, min_height=320, legend_position="top_left", backend="bokeh")
 
 

@@ -22,6 +22,7 @@ import xarray as xr
 
 from .diffusivity import DIRECTIONS
 from .particle_cloud import stream_on
+from .plots import both_backends
 
 DIRECTION_COLORS = {"x": "#1f5f8b", "y": "#d1495b"}
 LABELS = {"A": ("A", "length/time"), "d0": ("D₀", "length²/time")}
@@ -69,16 +70,17 @@ def diffusivity_curve(ds: xr.Dataset, x: str = "d0", reference: tuple[float, flo
         color = DIRECTION_COLORS[direction]
         data = {x: xs, "D_eff": d, "err": e}
         tag = f"{label} D_eff,{direction}{direction}".strip()
-        items += [hv.Curve(data, kx, ky, label=tag).opts(color=color),
-                  hv.ErrorBars(data, kx, [ky, "err"]).opts(color=color),
-                  hv.Scatter(data, kx, ky).opts(color=color)]
+        items += [both_backends(hv.Curve(data, kx, ky, label=tag), color=color),
+                  both_backends(hv.ErrorBars(data, kx, [ky, "err"]), color=color),
+                  both_backends(hv.Scatter(data, kx, ky), color=color)]
     if reference is not None:
         c, p = reference
         grid = np.geomspace(xs.min(), xs.max(), 20)
         items.append(hv.Curve({x: grid, "D_eff": c * grid**p}, kx, ky, label=f"{c:.2g}·{name}^{p:g}")
-                     .opts(color="gray", line_dash="dotted", backend="bokeh"))
-    return hv.Overlay(items).opts(logx=True, logy=True, title=f"effective diffusivity ({ds.attrs.get('flow', '')})",
-                                  legend_position="top_left", padding=0.05).opts(
+                     .opts(color="gray", line_dash="dotted", backend="bokeh")
+                     .opts(color="gray", linestyle=":", backend="matplotlib"))
+    overlay = both_backends(hv.Overlay(items), logx=True, logy=True, padding=0.05)
+    return overlay.opts(title=f"effective diffusivity ({ds.attrs.get('flow', '')})", legend_position="top_left").opts(
         min_height=300, responsive=True, xticks=log_ticks(xs.min(), xs.max()) if xs.min() > 0 else None,
         backend="bokeh")
 
@@ -96,7 +98,7 @@ def msd_view(ds: xr.Dataset) -> hv.Overlay:
         w = t >= t0
         c = float(np.mean(m[w] - 2 * d * t[w]))
         color = DIRECTION_COLORS[direction]
-        items.append(hv.Curve((t, m), kt, km, label=f"MSD {direction}").opts(color=color))
+        items.append(both_backends(hv.Curve((t, m), kt, km, label=f"MSD {direction}"), color=color))
         items.append(hv.Curve((t[w], c + 2 * d * t[w]), kt, km, label=f"slope 2·{d:.3g}")
                      .opts(color="black", line_dash="dashed", backend="bokeh"))
     return hv.Overlay(items).opts(title="mean-square displacement", legend_position="top_left").opts(
@@ -110,9 +112,9 @@ def step_error_view(errors: Mapping[str, tuple[np.ndarray, np.ndarray]]) -> hv.O
     items = []
     for name, (h, err) in errors.items():
         items += [hv.Curve((h, err), kh, ke, label=name), hv.Scatter((h, err), kh, ke)]
-    return hv.Overlay(items).opts(logx=True, logy=True, title="integrator error against step size",
-                                  legend_position="bottom_right").opts(min_height=300, responsive=True,
-                                                                       backend="bokeh")
+    overlay = both_backends(hv.Overlay(items), logx=True, logy=True)
+    return overlay.opts(title="integrator error against step size", legend_position="bottom_right").opts(
+        min_height=300, responsive=True, backend="bokeh")
 
 
 def cloud_view(cloud: xr.Dataset, frame: int = -1, max_cells: int = 4) -> hv.Overlay:
@@ -162,12 +164,12 @@ def realisation_speeds_view(periodic: xr.Dataset | None, stochastic: xr.Dataset 
         A, s, e = ds.A.values, ds.s_T.values, ds.s_T_error.values
         data = {"A": A, "s_T": s, "err": e}
         flagged = np.array([bool(f) for f in ds.flag.values]) if "flag" in ds else np.zeros(len(A), bool)
-        items += [hv.Curve(data, kA, ks, label=name).opts(color=color),
-                  hv.ErrorBars(data, kA, [ks, "err"]).opts(color=color),
-                  hv.Scatter({k: v[~flagged] for k, v in data.items()}, kA, ks).opts(color=color)
+        items += [both_backends(hv.Curve(data, kA, ks, label=name), color=color),
+                  both_backends(hv.ErrorBars(data, kA, [ks, "err"]), color=color),
+                  both_backends(hv.Scatter({k: v[~flagged] for k, v in data.items()}, kA, ks), color=color)
                   .opts(size=7, backend="bokeh"),
                   hv.Scatter({k: v[flagged] for k, v in data.items()}, kA, ks, label=f"{name}: flagged").opts(
-                      color=color).opts(fill_alpha=0.0, size=9, backend="bokeh").opts(facecolors="none", edgecolors=color,
+                      color=color, backend="bokeh").opts(fill_alpha=0.0, size=9, backend="bokeh").opts(facecolors="none", edgecolors=color,
                                                                                        backend="matplotlib")]
         if "s_T_realisation" in ds:
             r = ds.s_T_realisation.values
