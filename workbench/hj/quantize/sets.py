@@ -30,6 +30,7 @@ layer (one seed's layer); scales have shape ``(batch,)``.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import torch
@@ -75,21 +76,31 @@ def quant_set(quantizer: str, bits: int) -> QuantSet:
     return QuantSet("uniform", bits, tuple(float(2 * j + 1) for j in range(2 ** (bits - 1))))
 
 
+@functools.lru_cache(maxsize=64)
+def _levels(magnitudes: tuple[float, ...], dtype: torch.dtype, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    """The magnitudes m_j and the midpoints between neighbours, as tensors (made once per dtype and device)."""
+    m = torch.tensor(magnitudes, dtype=dtype, device=device)
+    return m, (m[1:] + m[:-1]) / 2
+
+
 def _mags(q: QuantSet, like: torch.Tensor) -> torch.Tensor:
-    return torch.tensor(q.magnitudes, dtype=like.dtype, device=like.device)
+    return _levels(q.magnitudes, like.dtype, like.device)[0]
 
 
 def nearest(w: torch.Tensor, alpha: torch.Tensor, q: QuantSet) -> torch.Tensor:
-    """``alpha * round_L(w / alpha)``: the nearest point of ``alpha L^n`` (fixed scale), rows batched.
+    """``alpha * round_L(w / alpha)``: the nearest point of ``alpha L^n`` (fixed scale ``alpha >= 0``), rows batched.
 
-    ``alpha`` has shape ``(batch,)``; a zero scale maps to 0.
+    ``alpha`` has shape ``(batch,)``; a zero scale maps to 0. Ties go to the smaller magnitude, and
+    ``w = 0`` to the positive level.
     """
-    m = _mags(q, w)
     a = alpha.unsqueeze(-1)
-    safe = torch.where(a > 0, a, torch.ones_like(a))
-    idx = torch.bucketize(w.abs() / safe, (m[1:] + m[:-1]) / 2) if len(m) > 1 else torch.zeros_like(w, dtype=torch.long)
-    sign = torch.where(w < 0, -1.0, 1.0).to(w.dtype)
-    return torch.where(a > 0, a * (sign * m[idx]), torch.zeros_like(w))
+    if len(q.magnitudes) == 1:  # binary: alpha m_0 sign(w)
+        level = a * q.magnitudes[0]
+    else:
+        m, mids = _levels(q.magnitudes, w.dtype, w.device)
+        safe = torch.where(a > 0, a, torch.ones_like(a))
+        level = a * m[torch.bucketize(w.abs() / safe, mids)]
+    return torch.where(w < 0, -level, level)
 
 
 def optimal_scale(w: torch.Tensor, q: QuantSet) -> torch.Tensor:
