@@ -91,7 +91,7 @@ def nearest(w: torch.Tensor, alpha: torch.Tensor, q: QuantSet) -> torch.Tensor:
     """``alpha * round_L(w / alpha)``: the nearest point of ``alpha L^n`` (fixed scale ``alpha >= 0``), rows batched.
 
     ``alpha`` has shape ``(batch,)``; a zero scale maps to 0. Ties go to the smaller magnitude, and
-    ``w = 0`` to the positive level.
+    ``w = +0`` to the positive level (the sign is ``w``'s sign bit: ``copysign``).
     """
     a = alpha.unsqueeze(-1)
     if len(q.magnitudes) == 1:  # binary: alpha m_0 sign(w)
@@ -100,7 +100,7 @@ def nearest(w: torch.Tensor, alpha: torch.Tensor, q: QuantSet) -> torch.Tensor:
         m, mids = _levels(q.magnitudes, w.dtype, w.device)
         safe = torch.where(a > 0, a, torch.ones_like(a))
         level = a * m[torch.bucketize(w.abs() / safe, mids)]
-    return torch.where(w < 0, -level, level)
+    return torch.copysign(level, w)
 
 
 def optimal_scale(w: torch.Tensor, q: QuantSet) -> torch.Tensor:
