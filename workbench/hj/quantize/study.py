@@ -9,19 +9,21 @@ network from the same seeds on the same mini-batch order (:func:`.train.train`).
 :func:`compare` answers "does BinaryRelax beat BinaryConnect here?": the mean
 difference of final test accuracy, its paired standard error over seeds (same seed
 = same initialisation and data order for both), and whether the difference exceeds
-the seed-to-seed spread (the larger of the two rows' standard deviations).
+the seed-to-seed spread (the larger of the two rows' standard deviations). :func:`search`
+looks for continuation settings where it does, and checks the best on fresh seeds.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import xarray as xr
 
-from ... import results
-from .train import train
+from ... import results, validate
+from .train import MAX_SEEDS, check, train
 
 ROWS = (  # label, method, quantizer, bits
     ("float", "float", "binary", 1),
@@ -79,17 +81,95 @@ def summary(ds: xr.Dataset) -> dict[str, dict[str, float]]:
                      "on_grid_fraction": float(last.on_grid_fraction.sel(row=r).mean())} for r in ds.row.values}
 
 
+def paired(br: np.ndarray, bc: np.ndarray) -> dict[str, float | int]:
+    """BinaryRelax minus BinaryConnect over the same seeds: mean ``gain``, its ``paired_se``
+    (std of the differences / sqrt(seeds)), ``wins``, ``losses`` and ``seeds``."""
+    diff = np.asarray(br, float) - np.asarray(bc, float)
+    return {"gain": float(diff.mean()), "paired_se": float(diff.std(ddof=1) / np.sqrt(len(diff))),
+            "wins": int((diff > 0).sum()), "losses": int((diff < 0).sum()), "seeds": int(len(diff))}
+
+
 def compare(ds: xr.Dataset, quantizer: str, bits: int) -> dict[str, Any]:
     """BinaryRelax minus BinaryConnect on one set: mean gain, paired SE, and whether gain > seed spread."""
     bc_label, br_label = PAIRS[(quantizer, bits)]
     acc = ds.test_accuracy.isel(epoch=-1)
     bc, br = acc.sel(row=bc_label).values, acc.sel(row=br_label).values
-    diff = br - bc
     spread = max(bc.std(ddof=1), br.std(ddof=1))
-    return {"set": f"{quantizer}{bits}", "binaryconnect": bc_label, "binaryrelax": br_label,
-            "gain": float(diff.mean()), "paired_se": float(diff.std(ddof=1) / np.sqrt(len(diff))),
-            "spread": float(spread), "beats_beyond_spread": bool(diff.mean() > spread),
-            "wins": int((diff > 0).sum()), "losses": int((diff < 0).sum()), "seeds": int(len(diff))}
+    out = paired(br, bc)
+    return {"set": f"{quantizer}{bits}", "binaryconnect": bc_label, "binaryrelax": br_label, **out,
+            "spread": float(spread), "beats_beyond_spread": bool(out["gain"] > spread)}
+
+
+MAX_VALUES = 8  # values per searched setting
+
+
+def _values(name: str, values: Any) -> tuple[float, ...]:
+    values = tuple(np.atleast_1d(np.asarray(values, dtype=float)).tolist())
+    if not 1 <= len(values) <= MAX_VALUES:
+        raise ValueError(f"{name} must have 1 to {MAX_VALUES} values, got {len(values)}")
+    return values
+
+
+def _final_accuracy(ds: xr.Dataset) -> np.ndarray:
+    return ds.test_accuracy.isel(method=0, epoch=-1).values
+
+
+def search(network: str = "mlp", quantizer: str = "binary", bits: int = 1, epochs: int = 30, *,
+           lambda0: Any = (0.1, 1.0, 10.0), rho: Any = (1.01, 1.02, 1.05), phase_switch: Any = None,
+           select: int = 10, confirm: int = 30, device: Any = None,
+           on_setting: Callable[[dict[str, Any]], None] | None = None, **settings: Any) -> xr.Dataset:
+    """BinaryRelax's continuation (lambda0, rho, phase switch) searched for a gain over BinaryConnect, then
+    checked on fresh seeds.
+
+    Every setting trains BinaryRelax on seeds ``0..select-1``; its ``gain`` is the mean paired difference of
+    final test accuracy against BinaryConnect on the same seeds (same initialisation and data order), with its
+    ``paired_se``. The largest of many noisy gains over-estimates its own setting's gain (the winner's curse),
+    so the best setting trains again on the fresh seeds ``select..select+confirm-1`` against BinaryConnect on
+    those: ``confirm_gain`` and ``confirm_se`` (attributes) are the estimate to quote. ``phase_switch``
+    defaults to epochs/3, 2 epochs/3 and 5 epochs/6 (rounded); ``settings`` go to :func:`.train.train`.
+    Returns a Dataset over (lambda0, rho, phase_switch) of gain, paired_se and wins.
+    """
+    lams, rhos = _values("lambda0", lambda0), _values("rho", rho)
+    switches = (round(epochs / 3), round(2 * epochs / 3), round(5 * epochs / 6)) if phase_switch is None \
+        else phase_switch
+    switches = tuple(int(v) for v in _values("phase_switch", switches))
+    select = validate.integer("select", select, lo=2, hi=MAX_SEEDS)
+    confirm = validate.integer("confirm", confirm, lo=2, hi=MAX_SEEDS - select)
+    kw = dict(network=network, quantizer=quantizer, bits=bits, epochs=epochs, device=device, **settings)
+    for lam, r, sw in itertools.product(lams, rhos, switches):  # every setting is valid before any training
+        check(methods=["binaryrelax"], seeds=1, lambda0=lam, rho=r, phase_switch=sw,
+              **{k: v for k, v in kw.items() if k not in ("device", "dtype")})
+    first, fresh = list(range(select)), list(range(select, select + confirm))
+    shape = (len(lams), len(rhos), len(switches))
+    out = {k: np.full(shape, np.nan) for k in ("gain", "paired_se", "wins")}
+    with results.timer() as t:
+        base = train(methods=["binaryconnect"], seeds=first, **kw)
+        bc = _final_accuracy(base)
+        for (i, lam), (j, r), (k, sw) in itertools.product(enumerate(lams), enumerate(rhos), enumerate(switches)):
+            br = _final_accuracy(train(methods=["binaryrelax"], seeds=first, lambda0=lam, rho=r, phase_switch=sw, **kw))
+            stats = paired(br, bc)
+            for name in out:
+                out[name][i, j, k] = stats[name]
+            if on_setting is not None:
+                on_setting({"lambda0": lam, "rho": r, "phase_switch": sw, **stats})
+        i, j, k = np.unravel_index(np.argmax(out["gain"]), shape)
+        best = {"lambda0": lams[i], "rho": rhos[j], "phase_switch": switches[k]}
+        bc2 = _final_accuracy(train(methods=["binaryconnect"], seeds=fresh, **kw))
+        br2 = _final_accuracy(train(methods=["binaryrelax"], seeds=fresh, **best, **kw))
+        check2 = paired(br2, bc2)
+    dims = ("lambda0", "rho", "phase_switch")
+    ds = xr.Dataset({k: (dims, v) for k, v in out.items()},
+                    coords={"lambda0": list(lams), "rho": list(rhos), "phase_switch": list(switches)})
+    attrs = {f"best_{k}": v for k, v in best.items()}
+    attrs.update({"select_gain": float(out["gain"][i, j, k]), "select_se": float(out["paired_se"][i, j, k]),
+                  "confirm_gain": check2["gain"], "confirm_se": check2["paired_se"],
+                  "confirm_wins": check2["wins"], "confirm_losses": check2["losses"],
+                  "confirm_binaryconnect": float(bc2.mean()), "confirm_binaryrelax": float(br2.mean())})
+    ds.attrs.update(attrs)
+    params = {**{k: v for k, v in kw.items() if k != "device"}, "lambda0": list(lams), "rho": list(rhos),
+              "phase_switch": list(switches), "select": select, "confirm": confirm}
+    return results.stamp(ds, params, kind="hj.quantize.search", seed=0, device=base.attrs["device"],
+                         elapsed=t["elapsed"])
 
 
 def markdown(ds: xr.Dataset) -> str:
