@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from workbench.hj.quantize import widget
 from workbench.hj.quantize.widget import BinaryRelaxExplorer
 
 
@@ -34,3 +35,17 @@ def test_inconsistent_settings_are_refused(values, message):
     e.run()  # shown on the Status line, nothing trained
     assert e.result is None and e.curves == {}
     assert message in e.status.message and e.status.kind == "danger"
+
+
+def test_a_long_redraw_spacing_leaves_one_drawing_of_the_finished_run(monkeypatch):
+    """Live redraws are spaced (:class:`workbench.ui.throttle.Throttle`); the finished run is drawn whole."""
+    monkeypatch.setattr(widget, "REDRAW_S", 1e9)
+    e = BinaryRelaxExplorer(epochs=2, phase_switch=1, seeds=2)
+    e.__panel__()
+    drawn = []
+    e._curves.param.watch(lambda event: drawn.append(event.new), "object")
+    e.run()
+    assert len(drawn) == 1  # no live redraw, then the finished run
+    shown = {el.label for el in drawn[0] if el.label}
+    assert shown == {"float (median)", "BinaryConnect (median)", "BinaryRelax (median)"}
+    assert all(len(el) == 2 for el in drawn[0] if el.label)  # both epochs of each method

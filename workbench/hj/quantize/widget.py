@@ -24,12 +24,15 @@ import xarray as xr
 
 from ...ui.explorer import Explorer
 from ...ui.text import TextView
+from ...ui.throttle import Throttle
 from . import plots
 from .landscape import loss_slice
 from .nets import NETWORKS
 from .relax import Continuation
 from .sets import BITS, QUANTIZERS, quant_set
 from .train import METHODS, EpochReport, check, train
+
+REDRAW_S = 0.5  # s: the shortest time between live redraws of the curves and histograms
 
 
 class BinaryRelaxExplorer(Explorer):
@@ -61,6 +64,7 @@ class BinaryRelaxExplorer(Explorer):
         self.curves: dict[str, np.ndarray] = {}
         self.hists: dict[tuple[str, int], dict[str, tuple[np.ndarray, np.ndarray]]] = {}
         self.lams: dict[tuple[str, int], float] = {}
+        self._redraw = Throttle(REDRAW_S)  # live redraws during a run (reset when it starts)
         self._q = quant_set("binary", 1)  # the set of the run shown
         self._runner = self.runner(self._finished, pool="heavy")
         self._curves = pn.pane.HoloViews(plots.curves({}), sizing_mode="stretch_width", css_classes=["wb-br-curves"])
@@ -91,6 +95,7 @@ class BinaryRelaxExplorer(Explorer):
             return
         self.curves = {m: np.full((len(cfg.seeds), cfg.epochs), np.nan) for m in cfg.methods}
         self.hists, self.lams, self.result, self.slice = {}, {}, None, None
+        self._redraw = Throttle(REDRAW_S)
         self._q, epochs = cfg.qset, cfg.epochs
         self._slice.object = None
         settings = self.settings()
@@ -112,17 +117,28 @@ class BinaryRelaxExplorer(Explorer):
         runner.submit(job)
 
     def _on_epoch(self, rep: EpochReport, hist: dict[str, tuple[np.ndarray, np.ndarray]], epochs: int) -> None:
+        """Keep the epoch's results; redraw the curves and histograms unless the last redraw was too recent.
+
+        A redraw builds new plots on the session's loop (~0.2-1 s), holding the GIL the training job
+        needs between its steps, so redrawing every epoch made training ~25x slower than the computation.
+        Redraws come at least :data:`REDRAW_S` after the run started and after the last redraw, and at least
+        twice the last one's cost after it (:class:`~workbench.ui.throttle.Throttle`: drawing takes at most
+        a third of the time); the finished run is always drawn."""
         if rep.method not in self.curves:
             return
         self.curves[rep.method][:, rep.epoch] = rep.metrics["test_accuracy"]
         self.hists[(rep.method, rep.epoch + 1)] = hist
         self.lams[(rep.method, rep.epoch + 1)] = float(rep.metrics["lam"][0])
-        self._curves.object = plots.curves(self.curves)
         med = float(np.median(rep.metrics["test_accuracy"])) * 100
         self.status.info(f"{plots.LABELS[rep.method]}: epoch {rep.epoch + 1}/{epochs}, "
                          f"median test accuracy {med:.1f} %")
+        if not self._redraw.due():
+            return
+        start = self._redraw.clock()
+        self._curves.object = plots.curves(self.curves)
         if rep.method == self.show_method:
             self._draw_epoch()
+        self._redraw.drawn(start)
 
     def _finished(self, out: tuple[xr.Dataset, xr.Dataset]) -> None:
         self.result, self.slice = out
@@ -134,6 +150,7 @@ class BinaryRelaxExplorer(Explorer):
             lines.append(f"{plots.LABELS[str(m)]:>14}: {acc.mean():6.2f} ± {acc.std(ddof=1) if acc.size > 1 else 0:5.2f} %"
                          f"   on Q {frac:.2f}")
         self._table.object = "final test accuracy, mean ± std over seeds\n" + "\n".join(lines)
+        self._curves.object = plots.curves(self.curves)
         self._slice.object = plots.loss_slice(self.slice)
         self._draw_epoch()
         self.status.info(f"trained {self.result.sizes['seed']} seeds × {self.result.sizes['method']} methods in "
