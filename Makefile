@@ -31,9 +31,11 @@ $(PY):
 	$(PY) -m pip install -q --upgrade pip
 
 # torch first, so that resolving the rest never replaces it with a multi-GB build
+# then the numba kernels compile into their on-disk cache (~40 s once), not on a dashboard's first click
 $(VENV)/.stamp-install: pyproject.toml | $(PY)
 	$(PY) -c "import torch" 2>/dev/null || $(PY) -m pip install -q "$(TORCH_SPEC)"
 	$(PY) -m pip install -q -e .
+	$(PY) -m workbench.precompile
 	touch $@
 
 $(VENV)/.stamp-test: $(VENV)/.stamp-install pyproject.toml
