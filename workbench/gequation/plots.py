@@ -28,8 +28,12 @@ VIEWS = ("s_T vs A", "log-log", "s_T vs A/log A")
 
 
 def both_backends(obj, **opts):
-    """The same options on both backends (colors, log axes)."""
-    return obj.opts(backend="bokeh", **opts).opts(backend="matplotlib", **opts)
+    """The same options on both backends (colors, log axes); matplotlib draws error bars in ``edgecolor``
+    (its ``color`` leaves them black)."""
+    mpl = dict(opts)
+    if isinstance(obj, hv.ErrorBars) and "color" in mpl:
+        mpl["edgecolor"] = mpl.pop("color")
+    return obj.opts(backend="bokeh", **opts).opts(backend="matplotlib", **mpl)
 
 
 def view_x(A: np.ndarray, view: str) -> np.ndarray:

@@ -106,7 +106,7 @@ def degradation_curves(ds: xr.Dataset) -> hv.Overlay:
         layers.append(hv.Curve((n, mean), "training samples", ("error", "test error (%)"), label=label)
                       .opts(color=COLORS[str(a)], line_width=2))
         layers.append(hv.ErrorBars((n, mean, std), "training samples", [("error", "test error (%)"), "std"])
-                      .opts(color=COLORS[str(a)]))
+                      .opts(color=COLORS[str(a)]).opts(edgecolor=COLORS[str(a)], backend="matplotlib"))
     return hv.Overlay(layers).opts(title="digits MLP: test error against training samples", logx=True,
                                    responsive=True, min_height=320, legend_position="top_right")
 

@@ -192,9 +192,18 @@ class LatestRunner:
             self._busy = False
             self.on_busy(False)
 
+    def _show_busy(self, flag: bool) -> None:
+        """The busy indicator, changed on the session's loop under its document lock: :meth:`_drain` runs
+        outside the lock, and a model changed there can break the session's pending writes (Bokeh raises
+        "_pending_writes should be non-None when we have a document lock")."""
+        if self._doc is None:  # driven without a session (tests)
+            self.on_busy(flag)
+        else:
+            self._schedule(partial(self.on_busy, flag))
+
     async def _drain(self) -> None:
         loop = asyncio.get_running_loop()
-        self.on_busy(True)
+        self._show_busy(True)
         try:
             while self._pending is not None and not self._closed:
                 job, cancel, generation = self._next()
@@ -225,4 +234,4 @@ class LatestRunner:
         finally:
             self._busy = False
             if not self._closed:
-                self.on_busy(False)
+                self._show_busy(False)
