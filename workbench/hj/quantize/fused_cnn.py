@@ -25,7 +25,7 @@ so the result does not depend on their number); the trainer's torch path
 (:func:`.nets.logits` with autograd) stays for CUDA and float64 and is this pass's
 independent check. Sums are in float32 over images in block order, so results agree
 with torch's to rounding. Measured on one core: a step of 16 seeds (64 images each) in
-~1.4 ms, 5-6x the torch path's step and 2.2x the direct-convolution pass this replaced
+~1.4 ms, 4.6-5.7x the torch path's step and 2.2x the direct-convolution pass this replaced
 (4.6 MFLOP of multiplications per seed and step instead of 8.5).
 """
 
