@@ -168,9 +168,9 @@ def realisation_speeds_view(periodic: xr.Dataset | None, stochastic: xr.Dataset 
                   both_backends(hv.ErrorBars(data, kA, [ks, "err"]), color=color),
                   both_backends(hv.Scatter({k: v[~flagged] for k, v in data.items()}, kA, ks), color=color)
                   .opts(size=7, backend="bokeh"),
-                  hv.Scatter({k: v[flagged] for k, v in data.items()}, kA, ks, label=f"{name}: flagged").opts(
-                      color=color, backend="bokeh").opts(fill_alpha=0.0, size=9, backend="bokeh").opts(facecolors="none", edgecolors=color,
-                                                                                       backend="matplotlib")]
+                  hv.Scatter({k: v[flagged] for k, v in data.items()}, kA, ks, label=f"{name}: flagged")
+                  .opts(color=color, fill_alpha=0.0, size=9, backend="bokeh")
+                  .opts(facecolors="none", edgecolors=color, backend="matplotlib")]
         if "s_T_realisation" in ds:
             r = ds.s_T_realisation.values
             items.append(hv.Scatter({"A": np.repeat(A, r.shape[1]), "s_T": r.ravel()}, kA, ks,
