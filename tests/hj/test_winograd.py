@@ -25,17 +25,17 @@ def _conv(h, k, dz):
     winograd.kernels(k, u, ut)
     v, m = winograd.transformed(C, NB), winograd.transformed(O, NB)
     winograd.inputs(h, v)
-    winograd.products(u, v, 4 * NB, m)
+    winograd.products(u, v, m)
     z = np.empty((O, 4, 4, NB), np.float32)
     for o in range(O):
         winograd.outputs(m, o, z[o])
     for o in range(O):
         winograd.output_gradient(dz[o], o, m)
     du = np.empty((16, O, C), np.float32)
-    winograd.correlations(m, v, 4 * NB, du)
+    winograd.correlations(m, v, du)
     gk = np.zeros((O, C, 3, 3), np.float32)
     winograd.kernel_gradient(du, gk)
-    winograd.products(ut, m, 4 * NB, v)
+    winograd.products(ut, m, v)
     dh, w = np.empty((C, 4, 4, NB), np.float32), np.empty((4, 2, 4, NB), np.float32)
     for c in range(C):
         winograd.input_gradient(v, c, w, dh[c])

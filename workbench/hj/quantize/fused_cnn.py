@@ -99,7 +99,7 @@ def _seed(s, x, idx, labels, k1, c1, k2, c2, w3, b3, scale, backward,
             _pool(z8[0], 4, c1[s, o], h1[o, 1:5, 1:5], m1[o])
             _pool(z8[1], 4, c1[s, o + 1], h1[o + 1, 1:5, 1:5], m1[o + 1])
         winograd.inputs(h1, v)  # conv2 -> pool -> bias -> ReLU
-        winograd.products(u, v, 4 * BLOCK, m)
+        winograd.products(u, v, m)
         for o in range(C2):
             winograd.outputs(m, o, z4)
             _pool(z4, 2, c2[s, o], h2[o], m2[o])
@@ -145,9 +145,9 @@ def _seed(s, x, idx, labels, k1, c1, k2, c2, w3, b3, scale, backward,
         for o in range(C2):  # ReLU, bias, pool, conv2's transformed output
             gc2[s, o] += _pool_back(g2[o], h2[o], m2[o], 2, z4)
             winograd.output_gradient(z4, o, m)
-        winograd.correlations(m, v, 4 * BLOCK, du)  # conv2's kernels
+        winograd.correlations(m, v, du)  # conv2's kernels
         winograd.kernel_gradient(du, gk2[s])
-        winograd.products(ut, m, 4 * BLOCK, v)  # conv2's input (v no longer needed)
+        winograd.products(ut, m, v)  # conv2's input (v no longer needed)
         for c in range(C1):  # ReLU, bias, pool, conv1
             winograd.input_gradient(v, c, w4, z4)
             gc1[s, c] += _pool_back(z4, h1[c, 1:5, 1:5], m1[c], 4, z8[0])

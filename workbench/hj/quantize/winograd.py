@@ -174,9 +174,11 @@ def output_gradient(dz, o, dm):
 
 
 @njit(inline="always", **FLAGS)
-def products(a, x, n_used, out):
-    """``out[xi, i, n] = sum_j a[xi, i, j] x[xi, j, n]`` for ``n < n_used``: the transformed channel sums (``j``
-    in blocks of 8, each block's eight terms accumulated in registers)."""
+def products(a, x, out):
+    """``out[xi, i, n] = sum_j a[xi, i, j] x[xi, j, n]`` over the entries (not the pad) of the :func:`transformed`
+    buffers ``x`` and ``out``: the transformed channel sums (``j`` in blocks of 8, each block's eight terms
+    accumulated in registers)."""
+    n_used = x.shape[2] - PAD
     for xi in range(a.shape[0]):
         for i in range(a.shape[1]):
             for n in range(n_used):
@@ -193,9 +195,10 @@ def products(a, x, n_used, out):
 
 
 @njit(inline="always", **FLAGS)
-def correlations(dm, v, n_used, du):
+def correlations(dm, v, du):
     """``du[xi, o, c] = sum_n dm[xi, o, n] v[xi, c, n]`` (the kernels' gradient before :func:`kernel_gradient`;
     eight channels ``c`` per sweep over ``n``)."""
+    n_used = v.shape[2] - PAD
     for xi in range(dm.shape[0]):
         for o in range(dm.shape[1]):
             for c0 in range(0, v.shape[1], 8):
